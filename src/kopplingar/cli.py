@@ -1,0 +1,36 @@
+"""The ``kopplingar`` command: assembles the command groups from ``kopplingar.commands``."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="kopplingar",
+    help="Connect and disconnect bureaus and client companies: digital requests and paper forms.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Connect and disconnect bureaus and client companies: digital requests and paper forms."""
+
+
+def _register_all() -> None:
+    from kopplingar.commands import registry_cmds
+
+    for module in (registry_cmds,):
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Command groups of the ``kopplingar`` CLI; each module exposes ``register(app)``."""

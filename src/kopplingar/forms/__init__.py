@@ -1,0 +1,1 @@
+"""Paper forms: layout, PDF generation and reading scanned forms back."""

@@ -1,0 +1,1 @@
+"""Mail intake: mailbox sources (IMAP, Maildir), MIME parsing and attachment extraction."""

@@ -1,0 +1,1 @@
+"""The case queue: cases, their states and the workers that process them."""

@@ -1,0 +1,1 @@
+"""Web pages: consent links, and later the review desk and bureau pages."""
