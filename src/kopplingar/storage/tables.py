@@ -1,0 +1,1 @@
+"""Imports every table module so that ``Base.metadata`` knows all tables."""
