@@ -7,7 +7,7 @@ def test_digit_splits_are_disjoint_and_labelled() -> None:
     assert len(train.images) == 4000 + 1274
     assert len(evaluation.images) == 1000 + (1593 - 1274)
     assert set(train.labels.tolist()) == set(range(10)) == set(evaluation.labels.tolist())
-    assert all(img.max() == 255 for img in evaluation.images[:50])
+    assert all(img.dtype.name == "uint8" and img.max() > 128 for img in evaluation.images)
 
 
 def test_signature_split_keeps_page_groups_together() -> None:
