@@ -1,1 +1,3 @@
 """Imports every table module so that ``Base.metadata`` knows all tables."""
+
+from kopplingar.storage import mail_tables  # noqa: F401
