@@ -133,7 +133,7 @@ class Poller:
         if not recorded.new_location:
             summary.known += 1
         elif recorded.new_mail:
-            summary.stored += 1
+            summary.stored += 1 if recorded.state == MailState.STORED else 0
         else:
             summary.duplicates += 1
         state, folder = recorded.state, recorded.outcome_folder
