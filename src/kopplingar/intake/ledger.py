@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -260,6 +260,30 @@ class MailLedger:
         with Session(self.engine) as session:
             mail = session.get_one(MailRow, mail_id)
             return mail.state, mail.outcome_folder
+
+    def claim_moves(self, sighting_ids: list[int], lease_seconds: float) -> set[int]:
+        """The sightings this poller may move now: unclaimed, or claimed longer than the lease ago."""
+        token = uuid.uuid4().hex
+        cutoff = _now() - timedelta(seconds=lease_seconds)
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(MailSightingRow)
+                .where(MailSightingRow.id.in_(sighting_ids))
+                .where(
+                    or_(
+                        MailSightingRow.move_claimed_at.is_(None),
+                        MailSightingRow.move_claimed_at <= cutoff,
+                    )
+                )
+                .values(move_token=token, move_claimed_at=_now())
+            )
+            return set(
+                session.scalars(
+                    select(MailSightingRow.id).where(
+                        MailSightingRow.id.in_(sighting_ids), MailSightingRow.move_token == token
+                    )
+                )
+            )
 
     def mark_copied(self, sighting_ids: list[int], folder: str) -> None:
         with Session(self.engine) as session, session.begin():

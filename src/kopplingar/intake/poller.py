@@ -121,8 +121,7 @@ class Poller:
                 moves[folder].append((ref.uid, recorded))
         for folder, items in moves.items():
             for start in range(0, len(items), MOVE_BATCH):
-                self._move(folder, items[start : start + MOVE_BATCH])
-                summary.moved += len(items[start : start + MOVE_BATCH])
+                summary.moved += self._move(folder, items[start : start + MOVE_BATCH])
         return summary
 
     def _handle(self, ref: MessageRef, summary: PassSummary) -> tuple[str, Recorded] | None:
@@ -259,14 +258,20 @@ class Poller:
             state, _ = self._extract(mail_id, token)
             _count_end_state(summary, state)
 
-    def _move(self, folder: str, items: list[tuple[str, Recorded]]) -> None:
+    def _move(self, folder: str, items: list[tuple[str, Recorded]]) -> int:
+        claimed = self.ledger.claim_moves(
+            [r.sighting_id for _, r in items], self.config.extract_lease_seconds
+        )
+        items = [(uid, r) for uid, r in items if r.sighting_id in claimed]
+        if not items:
+            return 0
         uids = [uid for uid, _ in items]
         sightings = [recorded.sighting_id for _, recorded in items]
         if self.source.supports_move:
             self.source.move(uids, folder)
             checkpoint("moved")
             self.ledger.mark_moved(sightings, folder)
-            return
+            return len(items)
         to_copy = [(uid, r) for uid, r in items if r.moved_to != folder]
         if to_copy:
             self.source.copy([uid for uid, _ in to_copy], folder)
@@ -275,6 +280,7 @@ class Poller:
         self.source.expunge(uids)
         checkpoint("moved")
         self.ledger.mark_moved(sightings, folder)
+        return len(items)
 
     # ------------------------------------------------------------------ the loop
 

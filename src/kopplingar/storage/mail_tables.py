@@ -92,6 +92,9 @@ class MailSightingRow(Base):
     # with other content is a new sighting.
     sha256: Mapped[str] = mapped_column(String(64))
     duplicate: Mapped[bool] = mapped_column(default=False)
+    # One poller moves a copy: concurrent MOVEs of one UID make the server copy it twice.
+    move_token: Mapped[str | None] = mapped_column(String(64))
+    move_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     moved_to: Mapped[str | None] = mapped_column(String(200))
     moved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
