@@ -19,9 +19,16 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from kopplingar.commands import case_cmds, poll_cmds, registry_cmds, review_cmds, web_cmds
+    from kopplingar.commands import (
+        case_cmds,
+        poll_cmds,
+        registry_cmds,
+        review_cmds,
+        run_cmds,
+        web_cmds,
+    )
 
-    for module in (registry_cmds, poll_cmds, case_cmds, review_cmds, web_cmds):
+    for module in (registry_cmds, poll_cmds, case_cmds, review_cmds, run_cmds, web_cmds):
         module.register(app)
 
 
