@@ -94,11 +94,13 @@ def apply_in_session(
     skip_consent_id: int | None = None,
 ) -> AppliedOperation:
     repo = Repository(session)
+    bureau, company = repo.bureau(bureau_org), repo.company(company_org)
+    # Lock the pair first, then look for the key: a concurrent apply of the same key that
+    # committed while we waited for the lock is then seen, and not mistaken for a second connect.
+    current = repo.connection(bureau_org, company_org, lock=True)
     done = session.get(OperationRow, operation_key)
     if done is not None:
         return _already(done, kind, bureau_org, company_org)
-    bureau, company = repo.bureau(bureau_org), repo.company(company_org)
-    current = repo.connection(bureau_org, company_org, lock=True)
     if kind is OperationKind.CONNECT:
         outcome = operations.connect(
             current, bureau, company, evidence=evidence, actor=actor, now=now
