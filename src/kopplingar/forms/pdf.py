@@ -348,9 +348,22 @@ def render_form(
 ) -> bytes:
     """The form as PDF bytes: blank without ``values``; with ``form_id`` (and the HMAC ``secret``)
     its QR code binds the printout to a pending paper case. Field names are the layout's."""
+    qr_text = qrpayload.encode(kind, version, form_id, secret)
+    return render_with_code(kind, qr_text, values=values, printed_id=form_id, version=version)
+
+
+def render_with_code(
+    kind: str,
+    qr_text: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    printed_id: str | None = None,
+    version: str = CURRENT_VERSION,
+) -> bytes:
+    """The form with any QR text, checked or not: for the scan simulator's forged and altered
+    codes. Everything else should call :func:`render_form`."""
     from kopplingar.forms import acroform
 
     layout = get_layout(kind, version)
-    qr_text = qrpayload.encode(kind, version, form_id, secret)
-    drawn = _draw(layout, qr_text, form_id)
+    drawn = _draw(layout, qr_text, printed_id)
     return acroform.finish(drawn, dict(values or {}), info={INFO_KEY: qr_text})
