@@ -134,10 +134,27 @@ def read_fields(pdf_bytes: bytes) -> dict[str, str] | None:
         spec = ours.get(name)
         value = _as_text(spec.get("/V")) if spec is not None else ""
         if name == ROLE_FIELD:
-            export = value.removeprefix("/")
+            export = value.removeprefix("/") or _ticked_widget(reader)
             value = ROLE_VALUES.get(export, "" if export in ("", "Off") else export)
         out[name] = value
     return out
+
+
+def _ticked_widget(reader: PdfReader) -> str:
+    """The role a reader ticked by setting only a widget's /AS (some viewers leave /V unset)."""
+    try:
+        for page in reader.pages:
+            for ref in page.get("/Annots") or []:
+                annot = ref.get_object()
+                parent = annot.get("/Parent")
+                if parent is None or str(parent.get_object().get("/T")) != ROLE_FIELD:
+                    continue
+                state = str(annot.get("/AS", "/Off")).removeprefix("/")
+                if state != "Off":
+                    return state
+    except (PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise AcroFormError(f"unreadable form fields: {exc}") from exc
+    return ""
 
 
 def read_form_code(pdf_bytes: bytes) -> str | None:

@@ -161,6 +161,15 @@ class FieldSpec:
             for i in range(self.cells)
         ]
 
+    def formatted(self, value: str) -> str:
+        """A comb value with its printed separators put in ("5560360793" -> "556036-0793"), so
+        each digit lands in its box; anything else is returned unchanged."""
+        digits = self.digit_cells()
+        if self.separators and value.isdigit() and len(value) == len(digits):
+            chars = dict(zip(digits, value, strict=True)) | self.separators
+            return "".join(chars[i] for i in range(self.cells or 0))
+        return value
+
     def digit_cells(self) -> list[int]:
         """Indices of the comb cells meant for a digit (not a printed separator)."""
         return [i for i in range(self.cells or 0) if i not in self.separators]

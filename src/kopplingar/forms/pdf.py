@@ -347,7 +347,12 @@ def render_form(
     version: str = CURRENT_VERSION,
 ) -> bytes:
     """The form as PDF bytes: blank without ``values``; with ``form_id`` (and the HMAC ``secret``)
-    its QR code binds the printout to a pending paper case. Field names are the layout's."""
+    its QR code binds the printout to a pending paper case. Field names are the layout's; numbers
+    may come with or without their dashes (``5560360793`` is printed as ``556036-0793``)."""
+    if values:
+        layout = get_layout(kind, version)
+        names = set(layout.field_names)
+        values = {k: layout.field(k).formatted(v) if k in names else v for k, v in values.items()}
     qr_text = qrpayload.encode(kind, version, form_id, secret)
     return render_with_code(kind, qr_text, values=values, printed_id=form_id, version=version)
 

@@ -63,6 +63,20 @@ def test_comb_cells_fit_handwriting(spec: lay.FormLayout) -> None:
         assert spec.field("subscription_number").cells == lay.SUBSCRIPTION_MAX_DIGITS
 
 
+def test_comb_values_get_their_printed_separators() -> None:
+    spec = lay.get_layout("connect")
+    org = spec.field("company_org_number")
+    assert org.formatted("5560360793") == "556036-0793"
+    assert org.formatted("556036-0793") == "556036-0793"
+    assert org.formatted("55603607") == "55603607"  # too short: left for validation to refuse
+    assert spec.field("bureau_sign_date").formatted("20250116") == "2025-01-16"
+    assert spec.field("subscription_number").formatted("123456") == "123456"
+    assert (
+        lay.get_layout("connect", "0").field("company_org_number").formatted("5560360793")
+        == "5560360793"
+    )
+
+
 def test_markers_are_big_far_from_the_edge_and_tell_the_kind() -> None:
     seen: set[int] = set()
     for kind in lay.KINDS:

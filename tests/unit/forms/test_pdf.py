@@ -119,6 +119,34 @@ def test_filled_values_are_printed_where_the_layout_says() -> None:
     assert (page[rows, cols] < 128).sum() == 0
 
 
+def test_numbers_without_dashes_are_printed_in_their_boxes() -> None:
+    pdf = render_form(
+        "connect", values={"company_org_number": "5560360793", "company_sign_date": "20250115"}
+    )
+    values = acroform.read_fields(pdf)
+    assert values is not None
+    assert values["company_org_number"] == "556036-0793"
+    assert values["company_sign_date"] == "2025-01-15"
+
+
+def test_role_ticked_only_on_the_widget_is_read() -> None:
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter(clone_from=io.BytesIO(render_form("connect")))
+    for ref in writer.pages[0]["/Annots"]:
+        annot = ref.get_object()
+        parent = annot.get("/Parent")
+        if parent is not None and parent.get_object()["/T"] == "company_signer_role":
+            states = [k for k in annot["/AP"]["/N"] if k != "/Off"]
+            if states == ["/firmatecknare"]:
+                annot[NameObject("/AS")] = NameObject("/firmatecknare")
+    out = io.BytesIO()
+    writer.write(out)
+    values = acroform.read_fields(out.getvalue())
+    assert values is not None and values["company_signer_role"] == "firmatecknare"
+
+
 def test_bad_values_are_refused() -> None:
     blank = render_form("connect")
     with pytest.raises(acroform.AcroFormError, match="unknown"):
