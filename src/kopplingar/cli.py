@@ -19,9 +19,9 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from kopplingar.commands import forms_cmds, registry_cmds
+    from kopplingar.commands import forms_cmds, poll_cmds, registry_cmds, web_cmds
 
-    for module in (registry_cmds, forms_cmds):
+    for module in (registry_cmds, poll_cmds, web_cmds, forms_cmds):
         module.register(app)
 
 

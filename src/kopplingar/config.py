@@ -44,11 +44,63 @@ class Settings(BaseSettings):
     )
     smtp_timeout: float = Field(default=30.0, description="Seconds before an SMTP call gives up.")
 
+    # Mail intake (kopplingar.intake): the source is IMAP when imap_url/imap_host is set, else Maildir.
+    imap_url: SecretStr | None = Field(
+        default=None,
+        description="imap://user:password@host:port/FOLDER (imaps:// for TLS); fields below override.",
+    )
+    imap_host: str | None = Field(default=None, description="IMAP server (instead of imap_url).")
+    imap_port: int | None = Field(default=None, description="IMAP port; 143, or 993 with TLS.")
+    imap_user: str | None = Field(default=None, description="IMAP user name.")
+    imap_password: SecretStr | None = Field(default=None, description="IMAP password.")
+    imap_folder: str | None = Field(default=None, description="Folder to read; default INBOX.")
+    imap_tls: bool | None = Field(default=None, description="Implicit TLS (imaps).")
+    imap_starttls: bool = Field(
+        default=False, description="Upgrade a plain connection with STARTTLS."
+    )
+    imap_xoauth2_token: SecretStr | None = Field(
+        default=None, description="OAuth2 access token: log in with XOAUTH2 instead of a password."
+    )
+    imap_timeout: float = Field(default=60.0, gt=0, description="Socket timeout for IMAP calls.")
+    maildir: Path | None = Field(
+        default=None,
+        description="Maildir to read when no IMAP server is set; default HOME/maildir.",
+    )
+    folder_processed: str = Field(default="Behandlade", description="Folder for accepted mail.")
+    folder_rejected: str = Field(default="Avvisade", description="Folder the case queue may use.")
+    folder_quarantine: str = Field(default="Karantän", description="Folder for hostile mail.")
+    max_mail_bytes: int = Field(default=25_000_000, gt=0, description="Larger mail is quarantined.")
+    max_parts: int = Field(default=200, gt=0, description="More MIME parts is quarantined.")
+    max_mime_depth: int = Field(default=8, gt=0, description="Deeper nesting is quarantined.")
+    zip_max_entries: int = Field(default=100, gt=0, description="Entries allowed in one zip.")
+    zip_max_total_bytes: int = Field(
+        default=100_000_000, gt=0, description="Unzipped bytes allowed."
+    )
+    zip_max_ratio: int = Field(default=200, gt=0, description="Largest compression ratio allowed.")
+    idle_renew_seconds: float = Field(
+        default=540.0, gt=0, description="Re-issue IMAP IDLE this often (well under 29 minutes)."
+    )
+    poll_interval_seconds: float = Field(
+        default=300.0, gt=0, description="Full UID SEARCH backstop interval while idling."
+    )
+    extract_lease_seconds: float = Field(
+        default=300.0, ge=0, description="A stored mail left unextracted this long is retried."
+    )
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'kopplingar.db').resolve()}"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Content-addressed raw mail and extracted documents."""
+        return self.home / "mail"
+
+    @property
+    def resolved_maildir(self) -> Path:
+        return self.maildir or self.home / "maildir"
 
     @property
     def outbox_dir(self) -> Path:

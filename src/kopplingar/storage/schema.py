@@ -1,13 +1,50 @@
-"""Create or upgrade the database schema."""
+"""Create or upgrade the database schema with Alembic, safely from several processes at once."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine, text
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_LOCK_ID = 0x6B6F7070  # PostgreSQL advisory lock key for schema upgrades ("kopp")
+_IN_PROCESS = (
+    threading.Lock()
+)  # Alembic loads env.py as a module: one upgrade per process at a time
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
 
 
 def create_schema(engine: Engine) -> None:
-    """Bring the database to the current schema (tables from every registered table module)."""
-    from kopplingar.storage import tables  # noqa: F401  (registers the tables on Base.metadata)
+    """Bring the database to the newest revision (a no-op when it is there already)."""
+    with _IN_PROCESS, engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_ID})
+            connection.commit()
+        try:
+            command.upgrade(alembic_config(connection), "head")
+            connection.commit()
+        finally:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_ID})
+                connection.commit()
+
+
+def schema_drift(engine: Engine) -> list[object]:
+    """Differences between the tables in code and the migrated database (empty when in step)."""
+    from kopplingar.storage import tables  # noqa: F401
     from kopplingar.storage.base import Base
 
-    Base.metadata.create_all(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))

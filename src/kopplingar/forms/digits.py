@@ -1,0 +1,186 @@
+"""Handwritten (and printed) digits in comb-box cells: preprocessing and a small CNN run in numpy.
+
+A cell is the crop of one comb box from an aligned page (uint8, 255 = paper, 0 = ink). It may hold
+fragments of the box border, scanner noise or nothing at all, so the classifier has an eleventh
+class, ``EMPTY``. The network was trained by ``scripts/train_digits.py`` on synthetic cells made
+from the train split only; its weights ship as ``models/digits.npz`` and run here in numpy (no
+torch at runtime). Probabilities are temperature-scaled on a validation part of the train split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from kopplingar.forms.opencv import cv2_module
+
+EMPTY = 10
+N_CLASSES = 11
+SIDE = 28
+MODEL_PATH = Path(__file__).parent / "models" / "digits.npz"
+
+
+@dataclass(frozen=True)
+class PreparedCell:
+    """A cell normalised like MNIST (ink = 1.0) plus scalars the image alone loses by cropping."""
+
+    image: np.ndarray  # (28, 28) float32, ink in 0..1, centred by mass
+    scalars: np.ndarray  # (3,) ink fraction of the cell, ink bbox height and width over the cell
+    has_ink: bool
+
+
+def _ink_threshold(gray: np.ndarray) -> int:
+    """Otsu, kept at least 25 levels below the paper so that a blank cell's noise is not ink."""
+    cv2 = cv2_module()
+    otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = float(np.percentile(gray, 90))
+    return int(min(max(otsu, 60), paper - 25))
+
+
+def _remove_border_remnants(ink: np.ndarray) -> np.ndarray:
+    """Remove long straight lines lying in the edge bands: remnants of the comb-box borders."""
+    cv2 = cv2_module()
+    h, w = ink.shape
+    ink8 = ink.astype(np.uint8)
+    band_h, band_w = max(2, round(h * 0.2)), max(2, round(w * 0.2))
+    vertical = cv2.morphologyEx(ink8, cv2.MORPH_OPEN, np.ones((max(3, int(h * 0.45)), 1), np.uint8))
+    horizontal = cv2.morphologyEx(
+        ink8, cv2.MORPH_OPEN, np.ones((1, max(3, int(w * 0.45))), np.uint8)
+    )
+    vertical[:, band_w : w - band_w] = 0
+    horizontal[band_h : h - band_h, :] = 0
+    lines = cv2.dilate(vertical | horizontal, np.ones((3, 3), np.uint8))
+    return np.asarray(ink & (lines == 0))
+
+
+def _drop_small_and_edge_components(ink: np.ndarray) -> np.ndarray:
+    """Remove specks and small fragments lying entirely in the edge band (border leftovers)."""
+    cv2 = cv2_module()
+    h, w = ink.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    min_area = max(3, int(0.002 * h * w))
+    band_h, band_w = h * 0.12, w * 0.12
+    keep = np.zeros(n, dtype=bool)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if area < min_area:
+            continue
+        in_top_or_bottom = y + bh <= band_h or y >= h - band_h
+        in_left_or_right = x + bw <= band_w or x >= w - band_w
+        if (in_top_or_bottom or in_left_or_right) and area < 0.01 * h * w:
+            continue
+        keep[i] = True
+    return np.asarray(keep[labels])
+
+
+def prepare_cell(cell: np.ndarray) -> PreparedCell:
+    """Binarise, clean, crop to the ink and normalise to a 28×28 MNIST-like image."""
+    cv2 = cv2_module()
+    gray = np.asarray(cell)
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+    gray = gray.astype(np.uint8)
+    h, w = gray.shape
+    blank = PreparedCell(np.zeros((SIDE, SIDE), np.float32), np.zeros(3, np.float32), False)
+    if h < 6 or w < 6:
+        return blank
+    # a cell without real contrast is blank whatever Otsu would say
+    if int(np.percentile(gray, 99.5)) - int(gray.min()) < 40:
+        return blank
+    ink = gray < _ink_threshold(gray)
+    ink = _remove_border_remnants(ink)
+    ink = _drop_small_and_edge_components(ink)
+    ys, xs = np.nonzero(ink)
+    if len(ys) == 0:
+        return blank
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    scalars = np.array([ink.mean() * 10, (y1 - y0) / h, (x1 - x0) / w], dtype=np.float32)
+    darkness = (255.0 - gray.astype(np.float32)) / 255.0
+    glyph = np.where(ink, darkness, 0.0)[y0:y1, x0:x1]
+    glyph = glyph / max(float(glyph.max()), 1e-6)
+    gh, gw = glyph.shape
+    scale = 20.0 / max(gh, gw)
+    nh, nw = max(1, round(gh * scale)), max(1, round(gw * scale))
+    small = cv2.resize(glyph.astype(np.float32), (nw, nh), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((SIDE, SIDE), np.float32)
+    total = float(small.sum())
+    if total > 0:
+        cy = float((small.sum(axis=1) * np.arange(nh)).sum() / total)
+        cx = float((small.sum(axis=0) * np.arange(nw)).sum() / total)
+    else:
+        cy, cx = nh / 2, nw / 2
+    top = round(SIDE / 2 - cy - 0.5)
+    left = round(SIDE / 2 - cx - 0.5)
+    top = min(max(top, 0), SIDE - nh)
+    left = min(max(left, 0), SIDE - nw)
+    canvas[top : top + nh, left : left + nw] = small
+    return PreparedCell(np.clip(canvas, 0, 1), scalars, True)
+
+
+def prepare_batch(cells: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Images (n, 1, 28, 28), scalars (n, 3) and an ink mask (n,) for the network."""
+    prepared = [prepare_cell(c) for c in cells]
+    images = (
+        np.stack([p.image for p in prepared])[:, None] if prepared else np.zeros((0, 1, 28, 28))
+    )
+    scalars = np.stack([p.scalars for p in prepared]) if prepared else np.zeros((0, 3))
+    has_ink = np.array([p.has_ink for p in prepared], dtype=bool)
+    return images.astype(np.float32), scalars.astype(np.float32), has_ink
+
+
+# --- the network, in numpy -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _weights() -> dict[str, np.ndarray]:
+    with np.load(MODEL_PATH) as data:
+        return {k: data[k].astype(np.float32) for k in data.files}
+
+
+def _conv3x3_relu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Same-padded 3×3 convolution + ReLU; x (n, c, h, w), w (k, c, 3, 3)."""
+    n, c, h, wd = x.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
+    # windows: (n, c, h, w, 3, 3) -> (n, h, w, c*9)
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n, h, wd, c * 9)
+    out = cols @ w.reshape(w.shape[0], -1).T + b
+    return np.asarray(np.maximum(out, 0).transpose(0, 3, 1, 2))
+
+
+def _maxpool2(x: np.ndarray) -> np.ndarray:
+    n, c, h, w = x.shape
+    return np.asarray(x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5)))
+
+
+def logits(images: np.ndarray, scalars: np.ndarray) -> np.ndarray:
+    """The network's logits (n, 11), before temperature scaling."""
+    wts = _weights()
+    x = _maxpool2(_conv3x3_relu(images, wts["conv1_w"], wts["conv1_b"]))
+    x = _maxpool2(_conv3x3_relu(x, wts["conv2_w"], wts["conv2_b"]))
+    x = x.reshape(len(x), -1)
+    x = np.concatenate([x, scalars], axis=1)
+    x = np.maximum(x @ wts["fc1_w"].T + wts["fc1_b"], 0)
+    return np.asarray(x @ wts["fc2_w"].T + wts["fc2_b"], dtype=np.float32)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def classify_cells(cells: list[np.ndarray]) -> np.ndarray:
+    """Calibrated probabilities (n, 11): digits 0-9, then EMPTY (blank, border fragments, noise)."""
+    if not cells:
+        return np.zeros((0, N_CLASSES), np.float32)
+    images, scalars, has_ink = prepare_batch(cells)
+    probs = np.zeros((len(cells), N_CLASSES), np.float32)
+    probs[~has_ink, EMPTY] = 1.0
+    if has_ink.any():
+        temperature = float(_weights()["temperature"][0])
+        probs[has_ink] = _softmax(logits(images[has_ink], scalars[has_ink]) / temperature)
+    return probs

@@ -1,0 +1,80 @@
+"""Content-addressed, durable storage of raw mail and extracted documents.
+
+A key is the SHA-256 of the bytes. A write is acknowledged only after the file is fsynced, renamed
+into place and its directory fsynced (as Maildir and Postfix do), so a committed database row never
+points at bytes a crash could lose. :class:`RawStore` is the port; a later issue adds a shared
+(database or S3) store for several hosts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+
+class RawStore(Protocol):
+    def put(self, data: bytes) -> str:
+        """Store durably; returns the key (idempotent: the same bytes give the same key)."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes under ``key``; raises KeyError if absent or damaged."""
+        ...
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FileRawStore:
+    """Files under ``root/ab/cd/<sha256>``; temp files under ``root/tmp`` on the same file system."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, key: str) -> Path:
+        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+            raise KeyError(key)
+        return self.root / key[:2] / key[2:4] / key
+
+    def put(self, data: bytes) -> str:
+        key = sha256_hex(data)
+        final = self.path_for(key)
+        if final.exists() and final.stat().st_size == len(data):
+            return key
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_dir / f"{key}.{uuid.uuid4().hex}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        return key
+
+    def get(self, key: str) -> bytes:
+        try:
+            data = self.path_for(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise KeyError(key) from exc
+        if sha256_hex(data) != key:
+            raise KeyError(f"{key}: stored bytes are damaged")
+        return data
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,117 @@
+"""The shipped digit model on held-out handwriting, and the constrained number decoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kopplingar.forms import cellsynth, datasets, digits, numbers
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_held_out_handwritten_digits_in_comb_cells_are_read() -> None:
+    evaluation = datasets.handwritten_digits("eval")
+    rng = np.random.default_rng(2)
+    pick = rng.choice(len(evaluation.images), size=400, replace=False)
+    cells = [
+        cellsynth.synth_cell(cellsynth.glyph_from_dataset(evaluation.images[i]), rng) for i in pick
+    ]
+    probs = digits.classify_cells(cells)
+    assert probs.shape == (400, 11)
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    predicted = probs.argmax(axis=1)
+    assert (predicted == evaluation.labels[pick]).mean() >= 0.92
+    sure = probs.max(axis=1) >= 0.99
+    assert sure.mean() > 0.4 and (predicted[sure] == evaluation.labels[pick][sure]).mean() >= 0.98
+
+
+def test_clean_digits_are_read_with_high_probability() -> None:
+    evaluation = datasets.handwritten_digits("eval")
+    cells = []
+    for img in evaluation.images[:100]:
+        cell = np.full((60, 50), 255, np.uint8)
+        glyph = (255 - img[2:26, 2:26]).astype(np.uint8)
+        cell[8:56, 1:49] = np.repeat(np.repeat(glyph, 2, axis=0), 2, axis=1)
+        cells.append(cell)
+    predicted = digits.classify_cells(cells).argmax(axis=1)
+    assert (predicted == evaluation.labels[:100]).mean() >= 0.95
+
+
+def test_empty_cells_with_borders_specks_and_noise_are_empty() -> None:
+    rng = np.random.default_rng(3)
+    blank = np.full((60, 50), 245, np.uint8)
+    bordered = blank.copy()
+    bordered[:, :3] = 20  # left box border
+    bordered[-2:, :] = 40  # bottom border
+    noisy = np.clip(blank + rng.normal(0, 8, blank.shape), 0, 255).astype(np.uint8)
+    speck = blank.copy()
+    speck[30:32, 20:22] = 60
+    synthetic = [cellsynth.synth_cell(None, rng) for _ in range(300)]
+    probs = digits.classify_cells([blank, bordered, noisy, speck, *synthetic])
+    assert (probs[:4, digits.EMPTY] > 0.95).all()
+    assert (probs[4:].argmax(axis=1) == digits.EMPTY).mean() >= 0.97
+
+
+def test_printed_digits_are_read() -> None:
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 10, 200)
+    cells = [cellsynth.synth_cell(cellsynth.glyph_printed(int(d), rng), rng) for d in labels]
+    assert (digits.classify_cells(cells).argmax(axis=1) == labels).mean() >= 0.95
+
+
+def _confident(value: str, p: float = 0.98) -> np.ndarray:
+    probs = np.full((len(value), 11), (1 - p) / 10)
+    for i, ch in enumerate(value):
+        probs[i, digits.EMPTY if ch == "_" else int(ch)] = p
+    return probs
+
+
+def test_luhn() -> None:
+    assert numbers.luhn_ok("5560360793")  # a published org number (SAAB AB)
+    assert numbers.luhn_ok("2120000142")
+    assert not numbers.luhn_ok("5560360794")
+    assert not numbers.luhn_ok("556036079")
+
+
+def test_a_clear_valid_org_number_is_read_with_high_confidence() -> None:
+    reading = numbers.best_org_number(_confident("5560360793"))
+    assert reading.value == "5560360793" and reading.luhn_ok and reading.confidence > 0.95
+
+
+def test_luhn_fixes_an_uncertain_digit() -> None:
+    probs = _confident("5560360793")
+    probs[3] = 0.0
+    probs[3, 8] = 0.55  # the classifier prefers 8 ...
+    probs[3, 0] = 0.40  # ... but only 0 gives a valid number
+    probs[3, digits.EMPTY] = 0.05
+    reading = numbers.best_org_number(probs)
+    assert numbers.raw_reading(probs) == "5568360793"
+    assert reading.value == "5560360793" and reading.confidence > 0.9
+
+
+def test_confidence_drops_when_no_valid_reading_fits() -> None:
+    reading = numbers.best_org_number(_confident("5560360794", p=0.995))
+    assert reading.value is not None and numbers.luhn_ok(reading.value)
+    assert reading.confidence < 0.5
+
+
+def test_org_number_needs_ten_cells() -> None:
+    assert numbers.best_org_number(_confident("556036079")).value is None
+
+
+def test_subscription_number_of_variable_length() -> None:
+    reading = numbers.best_digits(_confident("123456__", p=0.995), (4, 8))
+    assert reading.value == "123456" and reading.confidence > 0.9
+    shifted = numbers.best_digits(_confident("__123456"), (4, 8))
+    assert shifted.value == "123456"
+    gap = numbers.best_digits(_confident("123_456_"), (4, 8))
+    assert gap.confidence < 0.5  # a gap inside the number is not a valid way to write it
+
+
+def test_digit_cells_feed_the_org_number_decoder() -> None:
+    rng = np.random.default_rng(5)
+    value = "5560360793"
+    cells = [cellsynth.synth_cell(cellsynth.glyph_printed(int(ch), rng), rng) for ch in value]
+    reading = numbers.best_org_number(digits.classify_cells(cells))
+    assert reading.value == value and reading.confidence > 0.9

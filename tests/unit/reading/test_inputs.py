@@ -1,0 +1,166 @@
+"""Hostile and ordinary inputs: each bad file gives its stable reason code, never a crash."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from kopplingar.forms.inputs import InputError, Limits, load_pages, sniff
+
+pytestmark = pytest.mark.timeout(60)
+FAST = Limits(pdf_dpi=72)
+
+
+def _pdf(pages: int = 1, text: str = "Blankett") -> bytes:
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4)
+    for i in range(pages):
+        c.setFont("Helvetica", 40)
+        c.drawString(100, 700, f"{text} {i + 1}")
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(payload))
+        + kind
+        + payload
+        + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+    )
+
+
+def _image_bytes(fmt: str, size: tuple[int, int] = (40, 30), **kwargs: object) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", size, 200).save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def _code(data: bytes, filename: str | None = None, limits: Limits = FAST) -> str:
+    with pytest.raises(InputError) as info:
+        load_pages(data, filename, limits)
+    return info.value.code
+
+
+def test_pdf_pages_render_gray_at_the_target_dpi_and_keep_the_bytes() -> None:
+    data = _pdf(pages=2)
+    doc = load_pages(data, "form.pdf", Limits(pdf_dpi=100))
+    assert doc.kind == "pdf" and doc.pdf_bytes == data and len(doc.pages) == 2
+    page = doc.pages[0]
+    assert page.image.dtype == np.uint8 and page.image.ndim == 2
+    assert abs(page.image.shape[0] - A4[1] / 72 * 100) <= 1
+    assert abs(page.image.shape[1] - A4[0] / 72 * 100) <= 1
+    assert page.dpi == 100 and page.image.min() < 50 and np.median(page.image) == 255
+
+
+def test_filled_acroform_values_are_rendered() -> None:
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4)
+    c.acroForm.textfield(name="orgnr", x=100, y=600, width=300, height=40, value="")
+    c.showPage()
+    c.save()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buffer.getvalue())))
+    writer.update_page_form_field_values(
+        writer.pages[0], {"orgnr": "5560360793"}, auto_regenerate=False
+    )
+    filled = io.BytesIO()
+    writer.write(filled)
+    page = load_pages(filled.getvalue(), None, Limits(pdf_dpi=72)).pages[0].image
+    field = page[round(A4[1] - 640) : round(A4[1] - 600), 100:400]
+    assert (field < 128).sum() > 50  # the value is drawn, not an empty box
+
+
+def test_empty_file() -> None:
+    assert _code(b"") == "empty"
+
+
+def test_unknown_bytes_are_unsupported_whatever_the_name() -> None:
+    assert _code(b"GIF89a" + b"\0" * 100, "scan.pdf") == "unsupported_type"
+    assert _code(b"hello, this is not a scan", "scan.png") == "unsupported_type"
+
+
+def test_a_jpeg_named_pdf_is_read_as_a_jpeg() -> None:
+    doc = load_pages(_image_bytes("JPEG"), "blankett.pdf", FAST)
+    assert doc.kind == "jpeg" and doc.pdf_bytes is None and doc.pages[0].image.shape == (30, 40)
+
+
+def test_png_keeps_native_resolution_and_dpi() -> None:
+    doc = load_pages(_image_bytes("PNG", (300, 200), dpi=(200, 200)), None, FAST)
+    assert doc.pages[0].image.shape == (200, 300) and round(doc.pages[0].dpi or 0) == 200
+
+
+def test_too_many_bytes() -> None:
+    assert _code(_pdf(), limits=Limits(max_bytes=100)) == "too_large"
+
+
+def test_truncated_pdf_is_broken() -> None:
+    data = _pdf()
+    assert _code(data[: len(data) // 3]) in {"broken", "empty"}
+    assert _code(b"%PDF-1.7\n" + b"\x00garbage" * 50) in {"broken", "empty"}
+
+
+def test_encrypted_pdf_with_a_user_password_is_refused_but_an_owner_only_one_opens() -> None:
+    def encrypted(user: str) -> bytes:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf())))
+        writer.encrypt(user_password=user, owner_password="owner-secret", algorithm="RC4-128")
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    assert _code(encrypted("secret")) == "encrypted"
+    assert len(load_pages(encrypted(""), None, FAST).pages) == 1
+
+
+def test_pdf_with_too_many_pages() -> None:
+    assert _code(_pdf(pages=4), limits=Limits(pdf_dpi=72, max_pages=3)) == "too_many_pages"
+
+
+def test_png_bomb_header_is_refused_before_decoding() -> None:
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1000)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+    assert _code(data) == "too_large"
+    # just over the configured limit, under Pillow's hard error: the warning is made an error
+    assert (
+        _code(_image_bytes("PNG", (120, 100)), limits=Limits(max_pixels_per_page=10_000))
+        == "too_large"
+    )
+
+
+def test_multi_page_tiff_frames_are_capped() -> None:
+    frames = [Image.new("L", (20, 20), 255 - i) for i in range(12)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
+    data = buffer.getvalue()
+    assert len(load_pages(data, None, Limits(max_pages=12)).pages) == 12
+    assert _code(data, limits=Limits(max_pages=5)) == "too_many_pages"
+
+
+def test_truncated_images_are_broken() -> None:
+    noise = np.random.default_rng(0).integers(0, 255, (200, 200), dtype=np.uint8)
+    for fmt in ("JPEG", "PNG"):
+        buffer = io.BytesIO()
+        Image.fromarray(noise).save(buffer, format=fmt)
+        data = buffer.getvalue()
+        assert _code(data[: len(data) // 2]) == "broken"
+
+
+def test_sniffing_ignores_names() -> None:
+    assert sniff(b"%PDF-1.4 ...") == "pdf"
+    assert sniff(b"\xef\xbb\xbf junk then %PDF-1.4") == "pdf"
+    assert sniff(b"II*\x00....") == "tiff" and sniff(b"MM\x00*....") == "tiff"
+    assert sniff(b"PK\x03\x04") is None
