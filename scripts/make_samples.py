@@ -22,6 +22,7 @@ from kopplingar.forms.simulator import SampleSpec, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+SAMPLE_GLOB = "[0-9][0-9]-*"  # generated samples are named NN-description.ext
 
 # The committed set: (name, seed, spec). Small captures (150-200 dpi, JPEG in PDFs, black and
 # white where a fax would be), both kinds, valid and defective, and the hard negatives.
@@ -114,7 +115,7 @@ def _readme_row(path: Path, truth: dict[str, Any]) -> str:
 
 def committed() -> int:
     SAMPLES.mkdir(exist_ok=True)
-    for old in SAMPLES.iterdir():
+    for old in SAMPLES.glob(SAMPLE_GLOB):  # ours only: samples/ also holds the demo registry
         old.unlink()
     total = 0
     rows: list[str] = []

@@ -5,7 +5,6 @@
 - ``pdf``: ``render_form(kind, values=..., form_id=..., secret=...)`` draws the fillable PDF.
 - ``qrpayload``: the QR text (kind, layout version, HMAC-signed form id) and its verification.
 - ``acroform``: fill fields and ``read_fields`` from digitally filled PDFs (pypdf, no OCR).
-- ``pdfium``: ``render_page`` (PDF page to pixels, field values drawn).
 - ``simulator``: fills, prints, scans and delivers forms with their ground truth.
 - ``datasets``: the shared handwriting and signature data with its fixed train/eval split.
 """

@@ -10,18 +10,19 @@ from typing import Any
 import numpy as np
 
 from kopplingar.forms.layout import ARUCO_DICTIONARY
+from kopplingar.forms.opencv import cv2_module
 
 
 def aruco_dictionary() -> Any:
     """The OpenCV ArUco dictionary the markers come from."""
-    import cv2
+    cv2 = cv2_module()
 
     return cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, ARUCO_DICTIONARY))
 
 
 def aruco_modules(marker_id: int) -> np.ndarray:
     """A marker as a boolean matrix (True = black), its one-module black border included."""
-    import cv2
+    cv2 = cv2_module()
 
     cells = 4 + 2  # DICT_4X4_*: 4 × 4 data bits and a black border
     image = cv2.aruco.generateImageMarker(aruco_dictionary(), marker_id, cells)
@@ -30,7 +31,7 @@ def aruco_modules(marker_id: int) -> np.ndarray:
 
 def qr_modules(text: str) -> np.ndarray:
     """The QR symbol for ``text`` (error correction M) as a boolean matrix without quiet zone."""
-    import cv2
+    cv2 = cv2_module()
 
     params = cv2.QRCodeEncoder.Params()
     params.correction_level = cv2.QRCodeEncoder_CORRECT_LEVEL_M

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from kopplingar.cli import app
-from kopplingar.forms import acroform, pdfium, qrpayload
+from kopplingar.forms import acroform, qrpayload, raster
 from kopplingar.forms.layout import FIELD_NAMES, get_layout
 from kopplingar.forms.pdf import render_form
 
@@ -102,8 +102,8 @@ def test_fill_with_pypdf_reads_back_exactly(kind: str) -> None:
 
 def test_filled_values_are_printed_where_the_layout_says() -> None:
     filled = acroform.fill_fields(render_form("connect"), VALUES)
-    page = pdfium.render_page(filled, 0, 150)
-    empty = pdfium.render_page(render_form("connect"), 0, 150)
+    page = raster.render_pdf_page(filled, 0, 150)
+    empty = raster.render_pdf_page(render_form("connect"), 0, 150)
     spec = get_layout("connect")
     for name in ("company_name", "company_org_number", "bureau_sign_date", "contact_email"):
         rows, cols = spec.rect_px(spec.field(name).rect.inset(3), 150).slices()
@@ -214,7 +214,7 @@ def _rotate(gray: np.ndarray, degrees: float) -> np.ndarray:
     ],
 )
 def test_markers_and_qr_are_machine_readable(prefilled: bytes, dpi: int, transform: str) -> None:
-    gray = pdfium.render_page(prefilled, 0, dpi)
+    gray = raster.render_pdf_page(prefilled, 0, dpi)
     if transform.startswith("rotated"):
         gray = _rotate(gray, float(transform.removeprefix("rotated")))
     elif transform == "fax":  # blur, then a hard threshold as a fax machine does

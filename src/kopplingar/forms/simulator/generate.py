@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kopplingar.forms import pdfium, qrpayload
+from kopplingar.forms import qrpayload, raster
 from kopplingar.forms.layout import (
     CURRENT_VERSION,
     FIELD_NAMES,
@@ -388,7 +388,7 @@ def _fill_form(
         truth["signatures"] = sig_truth
         return pdf_bytes, None, truth
 
-    page = pdfium.render_page(pdf_bytes, 0, ink.MASTER_DPI)
+    page = raster.render_pdf_page(pdf_bytes, 0, ink.MASTER_DPI)
     pens = {"company": ink.Pen.random(rng), "bureau": ink.Pen.random(rng)}
     _handwrite(page, layout, fields_truth, pens, rng)
     for party, state in signatures.items():
@@ -539,7 +539,7 @@ def generate(seed: int, spec: SampleSpec | None = None) -> Sample:
         "signatures": form_truth["signatures"],
     }
     if s.delivery == "pdf_form":
-        image = pdfium.render_page(pdf_bytes, 0, s.dpi)
+        image = raster.render_pdf_page(pdf_bytes, 0, s.dpi)
         truth["page_count"] = 1
         truth["pages"] = [
             {
@@ -557,7 +557,11 @@ def generate(seed: int, spec: SampleSpec | None = None) -> Sample:
         ]
         truth["pages"][0]["marks"] = []
         return Sample(
-            filename, pdf_bytes, truth, [image], [pdfium.render_page(pdf_bytes, 0, ink.MASTER_DPI)]
+            filename,
+            pdf_bytes,
+            truth,
+            [image],
+            [raster.render_pdf_page(pdf_bytes, 0, ink.MASTER_DPI)],
         )
 
     assert master is not None

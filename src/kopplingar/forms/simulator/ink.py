@@ -13,13 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from kopplingar.forms import datasets
 from kopplingar.forms.fonts import HANDWRITING_FONTS, font_path
 from kopplingar.forms.layout import MM, FieldSpec, FormLayout, PixelBox, Rect
+from kopplingar.forms.opencv import cv2_module
+
+cv2 = cv2_module()  # through the project's one OpenCV import (its pixel limit set first)
 
 MASTER_DPI = 300
 PX_PER_MM = MASTER_DPI / 25.4
@@ -88,7 +90,7 @@ def _jitter(
     shear = float(rng.uniform(-max_shear, max_shear))
     m[0, 1] += shear
     m[0, 2] -= shear * ph / 2
-    out = cv2.warpAffine(padded, m, (pw, ph), flags=cv2.INTER_LINEAR, borderValue=0)
+    out = np.asarray(cv2.warpAffine(padded, m, (pw, ph), flags=cv2.INTER_LINEAR, borderValue=0))
     ys, xs = np.nonzero(out > 0.05)
     if len(ys) == 0:
         return alpha

@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from kopplingar.forms import pdfium
+from kopplingar.forms import raster
 from kopplingar.forms.pdf import FONT, FONT_BOLD, _register_fonts
 from kopplingar.forms.simulator import values as fake
 from kopplingar.forms.simulator.ink import MASTER_DPI
@@ -115,4 +115,4 @@ def unrelated_page(kind: str, rng: np.random.Generator) -> np.ndarray:
     _DRAW[kind](c, who, rng)
     c.showPage()
     c.save()
-    return pdfium.render_page(buf.getvalue(), 0, MASTER_DPI)
+    return raster.render_pdf_page(buf.getvalue(), 0, MASTER_DPI)

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 
 from kopplingar.forms.layout import PAGE_HEIGHT, FormLayout
+from kopplingar.forms.opencv import cv2_module
 from kopplingar.forms.simulator.ink import MASTER_DPI
+
+cv2 = cv2_module()  # through the project's one OpenCV import (its pixel limit set first)
 
 Capture = Literal["scanner", "fax", "phone", "none"]
 A4_MM = (210.0, 297.0)
