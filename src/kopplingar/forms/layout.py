@@ -371,8 +371,9 @@ COMB_FIELDS: tuple[str, ...] = (
     "company_sign_date",
     "bureau_sign_date",
 )
-SUBSCRIPTION_MIN_DIGITS = 6
-SUBSCRIPTION_MAX_DIGITS = 8
+# Abonnemangsnummer: 4-12 digits, as the registry accepts them (typically 6-8); one box each.
+SUBSCRIPTION_MIN_DIGITS = 4
+SUBSCRIPTION_MAX_DIGITS = 12
 
 
 def _markers(kind: FormKind) -> tuple[Marker, ...]:
@@ -455,7 +456,7 @@ def _build(kind: FormKind, version: str) -> FormLayout:
         ),
         _comb(
             "subscription_number",
-            "Abonnemangsnummer (6–8 siffror)",
+            "Abonnemangsnummer",
             (COLUMN_2, company_top + head + 15),
             SUBSCRIPTION_MAX_DIGITS,
             {},

@@ -152,7 +152,7 @@ def test_bad_values_are_refused() -> None:
     with pytest.raises(acroform.AcroFormError, match="unknown"):
         acroform.fill_fields(blank, {"password": "x"})
     with pytest.raises(acroform.AcroFormError, match="fit"):
-        acroform.fill_fields(blank, {"subscription_number": "123456789"})
+        acroform.fill_fields(blank, {"subscription_number": "1234567890123"})
     with pytest.raises(acroform.AcroFormError, match="company_signer_role"):
         acroform.fill_fields(blank, {"company_signer_role": "vd"})
     with pytest.raises(acroform.AcroFormError, match="control"):

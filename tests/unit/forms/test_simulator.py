@@ -66,8 +66,9 @@ def _check_fields_against_master(sample: Sample, blanks: dict[tuple[str, str], n
         ink = _field_ink(master, blank, layout, name)
         if field["fill"] == "empty":
             assert ink == 0, f"{name} is empty in the truth but has {ink} ink pixels"
-        else:
-            assert ink > 150, f"{name} is {field['fill']} {field['value']!r} but shows {ink} px"
+        else:  # a tick is small; a digit, a word or a typed value is not
+            least = 40 if layout.field(name).type == "choice" else 150
+            assert ink > least, f"{name} is {field['fill']} {field['value']!r} but shows {ink} px"
     for party, sig in page["signatures"].items():
         box = layout.signature(party).rect
         ink = _new_ink(master, blank, layout, box, 1.0)
@@ -167,7 +168,7 @@ def test_hard_negatives_leave_marks_but_no_signature(
     sig = sample.truth["pages"][_form_index(sample)]["signatures"]
     assert sig["company"]["state"] == negative and sig["company"]["signed"] is False
     assert sig["bureau"]["signed"] is True
-    assert "company_signature_missing" in sample.truth["expected"]["defects"]
+    assert "missing_company_signature" in sample.truth["expected"]["defects"]
     assert not sample.truth["expected"]["valid"]
     layout = get_layout("connect")
     ink = _new_ink(
@@ -409,7 +410,7 @@ def test_org_numbers_and_subscription_numbers() -> None:
         assert fake.is_valid_org_number(fake.org_number(rng))
         assert not fake.is_valid_org_number(fake.org_number(rng, valid=False))
         sub = fake.subscription_number(rng)
-        assert sub.isdigit() and 6 <= len(sub) <= 8 and sub[0] != "0"
+        assert sub.isdigit() and 4 <= len(sub) <= 12 and sub[0] != "0"
 
 
 # --- the committed samples ---------------------------------------------------------------------
@@ -434,8 +435,8 @@ def test_committed_samples_are_complete_and_varied() -> None:
     assert any(t["expected"]["valid"] for t in truths)
     defects = {d for t in truths for d in t["expected"]["defects"]}
     assert {
-        "company_signature_missing",
-        "bureau_signature_missing",
+        "missing_company_signature",
+        "missing_bureau_signature",
         "bureau_party_missing",
     } <= defects
     captures = {t["spec"]["capture"] for t in truths}
@@ -476,3 +477,29 @@ def test_committed_samples_match_the_generator() -> None:
     committed = json.loads((SAMPLES / f"{name}.json").read_text())
     fresh = generate(seed, spec).truth
     assert {**fresh, "file": committed["file"]} == committed
+
+
+def test_samples_use_the_demo_registry_where_they_say() -> None:
+    registry = json.loads((SAMPLES / "registry.json").read_text())
+    bureaus = {b["org_number"]: b["name"] for b in registry["bureaus"]}
+    companies = {c["org_number"]: c for c in registry["companies"]}
+    people = {p["name"] for p in registry["people"]}
+    checked = 0
+    for path in _committed():
+        truth = json.loads(path.read_text())
+        if not truth["spec"]["values"]:
+            continue
+        checked += 1
+        fields = next(p for p in truth["pages"] if p["is_form"])["fields"]
+        given = truth["spec"]["values"]
+        assert bureaus[given["bureau_org_number"]] == given["bureau_name"]
+        company = companies[given["company_org_number"]]
+        assert company["name"] == given["company_name"]
+        assert given["company_signer_name"] in people and given["bureau_signer_name"] in people
+        wrong_subscription = "unknown_subscription_number" in truth["expected"]["defects"]
+        assert (
+            given["subscription_number"] != company["subscription_number"]
+        ) == wrong_subscription
+        for name in ("company_name", "bureau_name"):
+            assert fields[name]["value"] in ("", given[name])
+    assert checked >= 15

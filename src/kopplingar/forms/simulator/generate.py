@@ -7,6 +7,7 @@ same library versions). Every choice the spec leaves open is drawn from the seed
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -90,6 +91,8 @@ class SampleSpec:
     rotation: float | None = None
     upside_down: bool | None = None
     fold_lines: bool | None = None  # the page was folded in three for an envelope
+    values: dict[str, str] | None = None  # true field values to use (e.g. the demo registry's)
+    registry_defects: tuple[str, ...] = ()  # wrong only against a registry (reason codes)
 
 
 @dataclass
@@ -197,30 +200,30 @@ class _Rules:
 
 RULES: dict[str, _Rules] = {
     "valid": _Rules(),
-    "missing_company_signature": _Rules(("company_signature_missing",), unsigned=("company",)),
-    "missing_bureau_signature": _Rules(("bureau_signature_missing",), unsigned=("bureau",)),
+    "missing_company_signature": _Rules(("missing_company_signature",), unsigned=("company",)),
+    "missing_bureau_signature": _Rules(("missing_bureau_signature",), unsigned=("bureau",)),
     "no_signatures": _Rules(
-        ("company_signature_missing", "bureau_signature_missing"), unsigned=("company", "bureau")
+        ("missing_company_signature", "missing_bureau_signature"), unsigned=("company", "bureau")
     ),
     "company_signer_missing": _Rules(
-        ("company_signature_missing", "company_signer_missing"),
+        ("missing_company_signature", "company_signer_missing"),
         empty=SIGNER_FIELDS["company"],
         unsigned=("company",),
     ),
     "bureau_missing": _Rules(
-        ("bureau_signature_missing", "bureau_party_missing"),
+        ("missing_bureau_signature", "bureau_party_missing"),
         empty=BUREAU_FIELDS,
         unsigned=("bureau",),
     ),
-    "bad_company_org": _Rules(("company_org_number_invalid",), bad_org="company_org_number"),
-    "bad_bureau_org": _Rules(("bureau_org_number_invalid",), bad_org="bureau_org_number"),
+    "bad_company_org": _Rules(("invalid_org_number",), bad_org="company_org_number"),
+    "bad_bureau_org": _Rules(("invalid_org_number",), bad_org="bureau_org_number"),
     "missing_subscription": _Rules(
         ("subscription_number_missing",), empty=("subscription_number",)
     ),
     "missing_role": _Rules(("signer_role_missing",), empty=("company_signer_role",)),
     "old_version": _Rules(("unsupported_version",)),
     "forged_qr": _Rules(),  # its defect depends on the code: qr_forged or qr_altered
-    "not_a_form": _Rules(("no_form",)),
+    "not_a_form": _Rules(("not_a_form",)),
 }
 
 
@@ -238,7 +241,7 @@ def _contents(
     """True values, how each field is filled, the defects, and each signature box's state."""
     assert spec.scenario and spec.fill and spec.negative
     rules = RULES[spec.scenario]
-    values = fake.form_values(rng)
+    values = fake.form_values(rng) | dict(spec.values or {})
     if rules.bad_org:
         values[rules.bad_org] = fake.org_number(rng, valid=False)
     digital = spec.delivery == "pdf_form"  # filled on screen and sent as is: nothing by hand
@@ -253,7 +256,7 @@ def _contents(
     }
     if spec.scenario == "no_signatures" and spec.negative != "printed_name_only":
         signatures["bureau"] = str(rng.choice(NEGATIVES))
-    return values, modes, list(rules.defects), signatures
+    return values, modes, [*rules.defects, *spec.registry_defects], signatures
 
 
 def _qr(spec: SampleSpec, version: str, rng: np.random.Generator) -> dict[str, Any]:
@@ -516,7 +519,7 @@ def generate(seed: int, spec: SampleSpec | None = None) -> Sample:
         "file": filename,
         "format": s.delivery,
         "seed": seed,
-        "spec": asdict(s),
+        "spec": json.loads(json.dumps(asdict(s))),  # plain JSON types: lists, not tuples
         "scenario": s.scenario,
     }
     if s.scenario == "not_a_form":
@@ -619,7 +622,7 @@ def _unrelated_sample(s: SampleSpec, rng: np.random.Generator, truth: dict[str, 
             "version": None,
             "form_id": None,
             "qr": None,
-            "expected": {"valid": False, "defects": ["no_form"]},
+            "expected": {"valid": False, "defects": ["not_a_form"]},
             "page_count": n,
             "pages": pages,
         }

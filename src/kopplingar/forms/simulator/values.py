@@ -2,7 +2,7 @@
 
 Organisation numbers are 10 digits, NNNNNN-NNNN, whose last digit is the Luhn check digit over
 the first nine (the Swedish rule). Subscription numbers (abonnemangsnummer) are 6 to 8 digits
-without a leading zero; that is the format this project assumes for them.
+without a leading zero as a rule (the registry and the form accept 4 to 12).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import unicodedata
 
 import numpy as np
 
+from kopplingar.domain.orgnr import luhn_check_digit, luhn_valid
 from kopplingar.forms.layout import (
     ROLE_FIRMATECKNARE,
     ROLE_SYSTEMADMIN,
@@ -45,18 +46,8 @@ TOWNS = ("Umeå", "Luleå", "Gävle", "Örebro", "Västerås", "Jönköping", "M
 ORG_PREFIXES = ("556", "559", "969", "802", "716")  # AB, AB, HB/KB, ideell förening, ...
 
 
-def luhn_check_digit(digits: str) -> int:
-    """The Luhn check digit for ``digits`` (weights 2, 1, 2, ... from the left for 9 digits)."""
-    total = 0
-    for i, ch in enumerate(digits):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return (10 - total % 10) % 10
-
-
 def is_valid_org_number(value: str) -> bool:
-    digits = value.replace("-", "")
-    return len(digits) == 10 and digits.isdigit() and luhn_check_digit(digits[:9]) == int(digits[9])
+    return luhn_valid(value.replace("-", ""))
 
 
 def org_number(rng: np.random.Generator, *, valid: bool = True) -> str:
@@ -70,7 +61,9 @@ def org_number(rng: np.random.Generator, *, valid: bool = True) -> str:
 
 
 def subscription_number(rng: np.random.Generator) -> str:
-    n = int(rng.integers(SUBSCRIPTION_MIN_DIGITS, SUBSCRIPTION_MAX_DIGITS + 1))
+    wide = rng.random() < 0.1  # now and then an unusually short or long one
+    low, high = (SUBSCRIPTION_MIN_DIGITS, SUBSCRIPTION_MAX_DIGITS) if wide else (6, 8)
+    n = int(rng.integers(low, high + 1))
     return str(int(rng.integers(1, 10))) + "".join(str(d) for d in rng.integers(0, 10, n - 1))
 
 
