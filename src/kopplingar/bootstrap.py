@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kopplingar.config import Settings
+from kopplingar.intake.rawstore import FileRawStore, RawStore
 from kopplingar.notify.outbox import DeliveryReport, Transport, deliver_pending
 from kopplingar.notify.transports import EmlFolderTransport, SmtpTransport
+from kopplingar.queue.cases import SettleOptions
+from kopplingar.queue.sandbox import ReaderProcess
+from kopplingar.queue.worker import Worker
 from kopplingar.storage.database import Database
+from kopplingar.validation.rules import Thresholds
 
 
 @dataclass
@@ -15,9 +20,37 @@ class App:
     settings: Settings
     db: Database
     transport: Transport
+    documents: RawStore
 
     def deliver_mail(self) -> DeliveryReport:
         return deliver_pending(self.db, self.transport, self.settings.mail_from)
+
+    def settle_options(self) -> SettleOptions:
+        s = self.settings
+        return SettleOptions(
+            thresholds=Thresholds(
+                field=s.field_confidence,
+                signature=s.signature_confidence,
+                name_exact=s.name_exact_score,
+                name_match=s.name_match_score,
+                confirmed_pair=s.confirmed_pair_confidence,
+            ),
+            reply_on_reject=s.reply_on_reject,
+        )
+
+    def reader_process(self) -> ReaderProcess:
+        s = self.settings
+        return ReaderProcess(s.reader, timeout=s.read_timeout_seconds, memory_mb=s.read_memory_mb)
+
+    def worker(self, reader: ReaderProcess) -> Worker:
+        return Worker(
+            db=self.db,
+            documents=self.documents,
+            reader=reader,
+            options=self.settle_options(),
+            lease_seconds=self.settings.lease_seconds,
+            after_case=self.deliver_mail,
+        )
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -40,4 +73,5 @@ def build(settings: Settings | None = None) -> App:
         settings=settings,
         db=Database(settings.resolved_database_url),
         transport=make_transport(settings),
+        documents=FileRawStore(settings.mail_dir / "documents"),
     )

@@ -87,6 +87,43 @@ class Settings(BaseSettings):
         default=300.0, ge=0, description="A stored mail left unextracted this long is retried."
     )
 
+    # Case queue (kopplingar.queue) and the decision thresholds (kopplingar.validation).
+    reader: str = Field(
+        default="kopplingar.forms.reader:read_document",
+        description="module:function that reads a document into form readings (runs in a child process).",
+    )
+    read_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Wall time allowed to read one document."
+    )
+    read_memory_mb: int = Field(
+        default=2048, ge=256, description="Memory allowed to the reading process."
+    )
+    lease_seconds: float = Field(
+        default=600.0, gt=0, description="A claimed case is taken over after this long."
+    )
+    reply_on_reject: bool = Field(
+        default=True,
+        description="Reply to the sender at once on an automatic rejection (else a person decides).",
+    )
+    field_confidence: float = Field(
+        default=0.90, ge=0, le=1, description="A value below this goes to a person."
+    )
+    signature_confidence: float = Field(
+        default=0.90, ge=0, le=1, description="Same, for signature presence."
+    )
+    name_exact_score: float = Field(
+        default=95.0, ge=0, le=100, description="Name match score that authorises a signer."
+    )
+    name_match_score: float = Field(
+        default=80.0, ge=0, le=100, description="Below exact but above this: a person decides."
+    )
+    confirmed_pair_confidence: float = Field(
+        default=0.60,
+        ge=0,
+        le=1,
+        description="Org and subscription numbers that agree in the registry need only this.",
+    )
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

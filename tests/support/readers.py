@@ -25,3 +25,24 @@ def misbehave(data: bytes, name: str) -> object:
     if data == b"coded":
         raise CodedError()
     return echo(data, name)
+
+
+MARK = b"%KOPPLINGAR-TEST-READINGS%"
+
+
+def scripted_document(readings: list[dict[str, object]]) -> bytes:
+    """A PDF-looking document whose 'reading' is given: tests the queue around the reader."""
+    import json
+
+    return b"%PDF-1.4\n" + MARK + json.dumps(readings).encode() + b"\n%%EOF\n"
+
+
+def scripted(data: bytes, name: str) -> list[dict[str, object]]:
+    import json
+
+    if MARK not in data:
+        return [{"file": name, "form": {"kind": None}, "source": "none", "reason": "no form found"}]
+    readings: list[dict[str, object]] = json.loads(data.split(MARK, 1)[1].rsplit(b"\n%%EOF", 1)[0])
+    for reading in readings:
+        reading.setdefault("file", name)
+    return readings

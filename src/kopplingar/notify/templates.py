@@ -69,3 +69,26 @@ def operation_confirmation(
             )
     body = f"Hej,\n\n{what}\n\nGodkänd av: {accepted_by}\nTidpunkt: {_when(at)}"
     return subject, body + SIGNATURE
+
+
+def rejection(
+    *, reasons: list[tuple[str, str]], file_name: str | None, case_id: int
+) -> tuple[str, str]:
+    """A reply to the sender of a scan: what was wrong in plain words and what to do."""
+    lines = [f"• {text}\n  Gör så här: {advice}" for text, advice in reasons]
+    about = f" ({file_name})" if file_name else ""
+    body = (
+        "Hej,\n\nTack för blanketten. Vi kunde tyvärr inte genomföra kopplingen"
+        f"{about}, eftersom:\n\n" + "\n\n".join(lines) + "\n\n"
+        "Blanketten ska vara underskriven av både företaget (firmatecknare eller systemadministratör) "
+        "och byråns systemadministratör, och abonnemangsnumret måste stämma. "
+        f"Svara på det här meddelandet om du har frågor och ange ärendenummer {case_id}."
+    )
+    return f"Blanketten kunde inte behandlas (ärende {case_id})", body + SIGNATURE
+
+
+def reply_subject(original: str | None, fallback: str) -> str:
+    if not original:
+        return fallback
+    clean = " ".join(original.split())[:200]
+    return clean if clean.lower().startswith(("sv:", "re:")) else f"Sv: {clean}"

@@ -22,6 +22,7 @@ class Code(StrEnum):
     PENDING_DIGITAL_REQUEST = "pending_digital_request"
     LOW_CONFIDENCE = "low_confidence"
     DUPLICATE = "duplicate"
+    NEW_SCAN_REQUESTED = "new_scan_requested"  # a reviewer asks the sender for a better scan
 
 
 EXPLANATIONS: dict[Code, tuple[str, str]] = {
@@ -81,6 +82,10 @@ EXPLANATIONS: dict[Code, tuple[str, str]] = {
     Code.LOW_CONFIDENCE: (
         "Delar av blanketten gick inte att läsa säkert.",
         "Vår kundtjänst granskar blanketten manuellt.",
+    ),
+    Code.NEW_SCAN_REQUESTED: (
+        "Skanningen går inte att läsa tillräckligt säkert.",
+        "Skanna blanketten igen i minst 200 dpi, hela sidan rak och tydlig, och skicka den till oss.",
     ),
     Code.DUPLICATE: (
         "Samma blankett har redan kommit in och behandlats.",
