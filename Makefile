@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng dovecot-imapd postgresql chromium poppler-utils
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng dovecot-imapd postgresql chromium poppler-utils fonts-liberation fonts-dejavu-core fonts-dkg-handwriting fonts-breip
 export OMP_THREAD_LIMIT ?= 1
 
 .PHONY: help system venv demo test lint typecheck unit bench clean

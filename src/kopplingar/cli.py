@@ -21,6 +21,7 @@ def _root() -> None:
 def _register_all() -> None:
     from kopplingar.commands import (
         case_cmds,
+        forms_cmds,
         poll_cmds,
         registry_cmds,
         review_cmds,
@@ -28,7 +29,8 @@ def _register_all() -> None:
         web_cmds,
     )
 
-    for module in (registry_cmds, poll_cmds, case_cmds, review_cmds, run_cmds, web_cmds):
+    modules = (registry_cmds, poll_cmds, case_cmds, review_cmds, run_cmds, web_cmds, forms_cmds)
+    for module in modules:
         module.register(app)
 
 

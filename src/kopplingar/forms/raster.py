@@ -61,3 +61,11 @@ def render_page(pdf: pdfium.PdfDocument, index: int, dpi: float) -> np.ndarray:
     if array.ndim == 3:
         array = array[:, :, 0] if array.shape[2] == 1 else array.mean(axis=2).astype(np.uint8)
     return np.ascontiguousarray(array, dtype=np.uint8)
+
+
+def render_pdf_page(data: bytes, index: int, dpi: float) -> np.ndarray:
+    """Open PDF bytes, render one page (field values drawn) and close: for callers holding bytes."""
+    with open_pdf(data) as pdf:
+        if not 0 <= index < len(pdf):
+            raise PdfOpenError("broken", f"page {index} out of range (document has {len(pdf)})")
+        return render_page(pdf, index, dpi)
