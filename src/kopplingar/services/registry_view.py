@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from kopplingar.domain.errors import NotFoundError
 from kopplingar.domain.model import Bureau, Company, Connection, OperationKind, Person, Role
 from kopplingar.domain.orgnr import OrgNumber
+from kopplingar.services.paper import paper_request
 from kopplingar.storage.registry_tables import ConsentRequestRow
 from kopplingar.storage.repository import Repository
+from kopplingar.validation.rules import PaperRequest
 
 
 class DatabaseRegistryView:
@@ -43,6 +45,17 @@ class DatabaseRegistryView:
 
     def connection(self, bureau: OrgNumber, company: OrgNumber) -> Connection | None:
         return self.repo.connection(bureau, company)
+
+    def paper_request(self, form_id: str) -> PaperRequest | None:
+        row = paper_request(self.session, form_id)
+        if row is None:
+            return None
+        return PaperRequest(
+            kind=OperationKind(row.kind),
+            bureau=OrgNumber(row.bureau_org_number),
+            company=OrgNumber(row.company_org_number),
+            used_by_case=row.used_by_case,
+        )
 
     def open_digital_request(
         self, bureau: OrgNumber, company: OrgNumber, kind: OperationKind

@@ -139,3 +139,18 @@ class OutgoingMailRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
+
+
+class PaperRequestRow(Base):
+    """A prefilled form handed out: its ``form_id`` is in the printed QR code (HMAC-signed), so a
+    returning scan is bound to the pair and kind it was made for, and can be used only once."""
+
+    __tablename__ = "paper_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    bureau_org_number: Mapped[str] = mapped_column(ForeignKey("bureaus.org_number"))
+    company_org_number: Mapped[str] = mapped_column(ForeignKey("companies.org_number"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    used_by_case: Mapped[int | None] = mapped_column(Integer)

@@ -49,6 +49,17 @@ class RegistryView(Protocol):
     def open_digital_request(
         self, bureau: OrgNumber, company: OrgNumber, kind: OperationKind
     ) -> bool: ...
+    def paper_request(self, form_id: str) -> PaperRequest | None: ...
+
+
+@dataclass(frozen=True)
+class PaperRequest:
+    """A prefilled form handed out for this pair and kind (its id is in the signed QR code)."""
+
+    kind: OperationKind
+    bureau: OrgNumber
+    company: OrgNumber
+    used_by_case: int | None
 
 
 @dataclass
@@ -155,13 +166,7 @@ class _Rules:
                 Code.BUREAU_SIGNER_NOT_AUTHORIZED,
             )
             self.check_state(kind, company, bureau, decision)
-        if self.reading.form.form_id and self.reading.form.form_id_valid is False:
-            found.add(
-                Code.LOW_CONFIDENCE,
-                certain=False,
-                detail="QR-koden är ändrad eller förfalskad",
-                field_name="form_id",
-            )
+        self.check_form_id(kind, company, bureau)
         if found.certain:
             decision.verdict, decision.reasons = Verdict.REJECT, found.certain + found.doubtful
         elif found.doubtful:
@@ -173,6 +178,46 @@ class _Rules:
         else:
             decision.verdict = Verdict.APPLY
         return decision
+
+    def check_form_id(
+        self, kind: OperationKind, company: Company | None, bureau: Bureau | None
+    ) -> None:
+        """A prefilled form's id must be genuine, known, unused and match what was read."""
+        form = self.reading.form
+        if not form.form_id:
+            return
+        if form.form_id_valid is False:
+            self.found.add(
+                Code.LOW_CONFIDENCE,
+                certain=False,
+                detail="QR-koden är ändrad eller förfalskad",
+                field_name="form_id",
+            )
+            return
+        request = self.registry.paper_request(form.form_id) if form.form_id_valid else None
+        if request is None:
+            self.found.add(
+                Code.LOW_CONFIDENCE,
+                certain=False,
+                detail=f"okänt blankett-id {form.form_id}",
+                field_name="form_id",
+            )
+            return
+        if request.used_by_case is not None:
+            self.found.add(
+                Code.DUPLICATE,
+                certain=True,
+                detail=f"ärende {request.used_by_case}",
+                field_name="form_id",
+            )
+        mismatch = (
+            request.kind is not kind
+            or (company is not None and request.company != company.org_number)
+            or (bureau is not None and request.bureau != bureau.org_number)
+        )
+        if mismatch:
+            detail = f"blanketten {form.form_id} gjordes för ett annat par eller en annan åtgärd"
+            self.found.add(Code.LOW_CONFIDENCE, certain=False, detail=detail, field_name="form_id")
 
     def check_signatures(self) -> None:
         for party, missing in (

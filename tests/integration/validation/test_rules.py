@@ -181,3 +181,37 @@ def test_a_name_that_only_resembles_an_authorised_person_goes_to_a_person(db: Da
         db, reading(company_signer_name="Eva Ekström")
     )  # Eva Ek is an admin; not the same person
     assert other.verdict is not Verdict.APPLY
+
+
+def test_a_prefilled_form_id_must_be_known_unused_and_match(db: Database) -> None:
+    from kopplingar.services.paper import create_prefilled, paper_request
+
+    made = create_prefilled(
+        db,
+        OperationKind.CONNECT,
+        bureau_org=OrgNumber.parse("556677-8899"),
+        company_org=OrgNumber.parse("559123-4561"),
+    )
+    other = create_prefilled(
+        db,
+        OperationKind.DISCONNECT,
+        bureau_org=OrgNumber.parse("556677-8899"),
+        company_org=OrgNumber.parse("556987-6542"),
+    )
+
+    def with_id(form_id: str, valid: bool = True) -> FormReading:
+        form = reading()
+        form.form.form_id, form.form.form_id_valid = form_id, valid
+        return form
+
+    assert run(db, with_id(made.form_id)).verdict is Verdict.APPLY
+    assert (
+        run(db, with_id(other.form_id)).verdict is Verdict.REVIEW
+    )  # made for another pair and kind
+    assert run(db, with_id("PC-999999")).verdict is Verdict.REVIEW  # genuine signature, unknown id
+    with db.transaction() as session:
+        request = paper_request(session, made.form_id)
+        assert request is not None
+        request.used_by_case = 12
+    used = run(db, with_id(made.form_id))
+    assert used.verdict is Verdict.REJECT and "duplicate" in used.codes
