@@ -19,9 +19,9 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from kopplingar.commands import case_cmds, poll_cmds, registry_cmds, web_cmds
+    from kopplingar.commands import case_cmds, poll_cmds, registry_cmds, user_cmds, web_cmds
 
-    for module in (registry_cmds, poll_cmds, case_cmds, web_cmds):
+    for module in (registry_cmds, poll_cmds, case_cmds, web_cmds, user_cmds):
         module.register(app)
 
 

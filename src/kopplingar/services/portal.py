@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kopplingar.domain.errors import DomainError, NotFoundError
+from kopplingar.domain import policies
+from kopplingar.domain.errors import DigitalRouteClosedError, DomainError, NotFoundError
 from kopplingar.domain.model import Bureau, Company, Connection, OperationKind, Person
 from kopplingar.domain.orgnr import OrgNumber
 from kopplingar.services import connections
@@ -66,10 +67,18 @@ def viewer(db: Database, person_id: int) -> Viewer:
         return Viewer(pid, person, tuple(found.values()))
 
 
+def offers_form(error: DomainError | None) -> bool:
+    """Whether the refusal sends the bureau to the paper form (as the domain's message says)."""
+    return error is not None and (
+        isinstance(error, DigitalRouteClosedError) or policies.FORM_HINT in error.message
+    )
+
+
 @dataclass(frozen=True)
 class ClientRow:
     entry: connections.ClientEntry
     disconnect_blocked: str | None  # why "Koppla bort" is not offered, or None when it is
+    use_form: bool = False
 
 
 def client_list(
@@ -84,7 +93,7 @@ def client_list(
         bureau = repo.bureau(bureau_org)
         for entry in lists["client_list"]:
             company = repo.company(OrgNumber.parse(entry.org_number))
-            blocked = None
+            blocked: DomainError | None = None
             try:
                 check_request(
                     session,
@@ -95,8 +104,10 @@ def client_list(
                     now=now,
                 )
             except DomainError as error:
-                blocked = error.message
-            rows.append(ClientRow(entry, blocked))
+                blocked = error
+            rows.append(
+                ClientRow(entry, blocked.message if blocked else None, offers_form(blocked))
+            )
     return rows, lists["activation_list"]
 
 

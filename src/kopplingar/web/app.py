@@ -18,7 +18,7 @@ from kopplingar import __version__
 from kopplingar.bootstrap import App
 from kopplingar.domain.errors import DomainError, InvalidTokenError
 from kopplingar.services import consent
-from kopplingar.web import csrf
+from kopplingar.web import csrf, portal
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -92,4 +92,5 @@ def create_app(app: App) -> FastAPI:
         app.deliver_mail()
         return RedirectResponse(f"/consent/{token}", status_code=303)
 
+    portal.mount(web, app, templates)
     return web
