@@ -38,6 +38,8 @@ CAFE = "559200-1233"  # connected to Siffrorna, waiting for activation
 VERKSTAN = "559300-4566"  # a connect request from Siffrorna waits for its administrator
 BAGERIET = "559123-4561"  # not connected: Siffrorna may send a request
 SNICKERI = "556987-6542"  # active client of Siffrorna (the bureau pays)
+KONCERN = "556111-2227"  # multi-company set-up, active client of Storbyrån (form only)
+ENSAM = "556333-4449"  # no systemadministratör: only the form
 
 EXTRA = {
     "companies": [
@@ -67,7 +69,8 @@ EXTRA = {
         },
     ],
     "connections": [
-        {"bureau_org_number": BUREAU, "company_org_number": CAFE, "status": "pending_activation"}
+        {"bureau_org_number": BUREAU, "company_org_number": CAFE, "status": "pending_activation"},
+        {"bureau_org_number": OTHER_BUREAU, "company_org_number": KONCERN, "status": "active"},
     ],
 }
 
