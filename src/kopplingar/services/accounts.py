@@ -27,6 +27,7 @@ from kopplingar.storage.repository import as_utc
 PERSON = "person"
 LINK_LIFETIME = timedelta(minutes=15)
 MAX_FAILURES = 10
+MAX_OPEN_LINKS = 3
 LOCK_TIME = timedelta(minutes=15)
 
 
@@ -96,6 +97,16 @@ def send_sign_in_link(
             return False
         has_role = session.scalars(select(RoleRow.id).where(RoleRow.person_id == person.id)).first()
         if has_role is None:
+            return False
+        waiting = session.scalars(
+            select(SignInLinkRow.id).where(
+                SignInLinkRow.principal_kind == PERSON,
+                SignInLinkRow.principal_id == person.id,
+                SignInLinkRow.used_at.is_(None),
+                SignInLinkRow.expires_at > now,
+            )
+        ).all()
+        if len(waiting) >= MAX_OPEN_LINKS:  # nobody fills an inbox by asking again and again
             return False
         token = new_token()
         session.add(

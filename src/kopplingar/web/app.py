@@ -1,4 +1,4 @@
-"""The web app: consent pages for client administrators (and later the review desk).
+"""The web app: consent pages, the bureau and client pages (``web.portal``), later the review desk.
 
 No state changes on GET; every POST carries a CSRF token; pages send no Referer (the link's
 token must not leak) and are never cached.

@@ -7,6 +7,7 @@ through ``Depends(pages_of)``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -33,11 +34,12 @@ class RefusedError(Exception):
         self.status, self.message = status, message
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&-]{0,300}")
+
+
 def safe_next(target: str | None) -> str:
-    """Only our own paths after sign-in (no open redirect to another site)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/portal"
+    """Only our own paths after sign-in (no open redirect to another site, no header tricks)."""
+    return target if target and _LOCAL_PATH.fullmatch(target) else "/portal"
 
 
 def org_of(text: str) -> OrgNumber:

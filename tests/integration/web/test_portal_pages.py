@@ -119,6 +119,14 @@ def test_sign_in_links_expire_after_15_minutes(app: App) -> None:
     assert accounts.redeem_sign_in_link(app.db, token, now=now + timedelta(minutes=14)) is not None
 
 
+def test_at_most_three_open_sign_in_links_per_person(app: App) -> None:
+    sent = [
+        accounts.send_sign_in_link(app.db, "eva@bageriet.se", public_url="http://t")
+        for _ in range(accounts.MAX_OPEN_LINKS + 2)
+    ]
+    assert sent == [True] * accounts.MAX_OPEN_LINKS + [False, False]
+
+
 def test_resend_mails_new_links_and_keeps_the_expiry(app: App) -> None:
     old = links_in_outbox(app, r"/consent/\S+")["vera@verkstan.se"]
     with app.db.transaction() as session:
