@@ -26,10 +26,20 @@ def _register_all() -> None:
         registry_cmds,
         review_cmds,
         run_cmds,
+        user_cmds,
         web_cmds,
     )
 
-    modules = (registry_cmds, poll_cmds, case_cmds, review_cmds, run_cmds, web_cmds, forms_cmds)
+    modules = (
+        registry_cmds,
+        poll_cmds,
+        case_cmds,
+        review_cmds,
+        run_cmds,
+        web_cmds,
+        forms_cmds,
+        user_cmds,
+    )
     for module in modules:
         module.register(app)
 

@@ -92,3 +92,12 @@ def reply_subject(original: str | None, fallback: str) -> str:
         return fallback
     clean = " ".join(original.split())[:200]
     return clean if clean.lower().startswith(("sv:", "re:")) else f"Sv: {clean}"
+
+
+def sign_in_link(*, recipient_name: str, link: str, minutes: int) -> tuple[str, str]:
+    body = (
+        f"Hej {recipient_name},\n\nHär är din inloggningslänk till Kopplingar:\n{link}\n\n"
+        f"Länken gäller i {minutes} minuter och kan bara användas en gång. Om du inte har bett om "
+        "att logga in kan du bortse från det här meddelandet."
+    )
+    return "Din inloggningslänk till Kopplingar", body + SIGNATURE

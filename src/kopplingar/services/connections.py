@@ -249,8 +249,12 @@ def activate(
     permissions: list[Permission],
     actor: str,
     now: datetime | None = None,
+    per_consultant: dict[str, list[Permission]] | None = None,
 ) -> None:
-    """Move a connected client from the activation list to the client list."""
+    """Move a connected client from the activation list to the client list.
+
+    ``permissions`` apply to every chosen consultant unless ``per_consultant`` names their own.
+    """
     now = now or datetime.now(UTC)
     with db.transaction() as session:
         repo = Repository(session)
@@ -263,7 +267,10 @@ def activate(
         chosen = [
             (
                 repo.person_by_email(email),
-                ConsultantAccess(email.strip().lower(), frozenset(permissions)),
+                ConsultantAccess(
+                    email.strip().lower(),
+                    frozenset((per_consultant or {}).get(email, permissions)),
+                ),
             )
             for email in consultant_emails
         ]

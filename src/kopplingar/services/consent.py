@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from kopplingar.domain import policies
@@ -25,11 +25,13 @@ from kopplingar.domain.errors import (
     AlreadyConnectedError,
     ConsentClosedError,
     ConsentExpiredError,
+    DomainError,
     InvalidTokenError,
     NotAllowedError,
     NotConnectedError,
+    NotFoundError,
 )
-from kopplingar.domain.model import Company, OperationKind, Role, Route
+from kopplingar.domain.model import Bureau, Company, OperationKind, Person, Role, Route
 from kopplingar.domain.operations import AuditEvent, Evidence
 from kopplingar.domain.orgnr import OrgNumber
 from kopplingar.notify import templates
@@ -37,7 +39,7 @@ from kopplingar.notify.outbox import queue_mail
 from kopplingar.services.connections import AppliedOperation, apply_in_session
 from kopplingar.storage.database import Database
 from kopplingar.storage.registry_tables import ConsentLinkRow, ConsentRequestRow
-from kopplingar.storage.repository import Repository, consent_from_row
+from kopplingar.storage.repository import Repository, as_utc, consent_from_row
 
 
 @dataclass(frozen=True)
@@ -98,25 +100,9 @@ def request_consent(
         bureau = repo.bureau(bureau_org)
         company = find_company(repo, org=client_org, database_id=client_db_id)
         requester = repo.person_by_email(by_email)
-        admins = [
-            p
-            for p in repo.people_with_role(company.org_number, Role.SYSTEM_ADMINISTRATOR)
-            if p.email
-        ]
-        current = repo.connection(bureau_org, company.org_number)
-        if kind is OperationKind.CONNECT:
-            policies.check_connect_request(bureau, company, requester)
-            if current is not None and current.is_open:
-                raise AlreadyConnectedError(f"{company.name} är redan kopplad till {bureau.name}")
-            if not admins:
-                raise NotAllowedError(
-                    f"{company.name} har ingen systemadministratör med e-postadress. {policies.FORM_HINT}"
-                )
-        else:
-            policies.check_disconnect_request(bureau, company, requester, admins)
-            if current is None or not current.is_open:
-                raise NotConnectedError(f"{company.name} är inte kopplad till {bureau.name}")
-        _refuse_if_open(session, bureau_org, company, kind, now)
+        admins = check_request(
+            session, kind, bureau=bureau, company=company, requester=requester, now=now
+        )
         request = ConsentRequest.open(
             kind,
             bureau=bureau_org,
@@ -135,31 +121,15 @@ def request_consent(
         )
         session.add(row)
         session.flush()
-        for admin in admins:
-            token = new_token()
-            session.add(
-                ConsentLinkRow(
-                    request_id=row.id,
-                    token_hash=hash_token(token),
-                    recipient_email=str(admin.email),
-                )
-            )
-            subject, body = templates.consent_request(
-                kind,
-                bureau_name=bureau.name,
-                company_name=company.name,
-                link=consent_link(public_url, token),
-                expires_at=request.expires_at,
-                recipient_name=admin.name,
-            )
-            queue_mail(
-                session,
-                to=[str(admin.email)],
-                subject=subject,
-                body=body,
-                purpose=f"{kind.value}_request",
-                now=now,
-            )
+        _send_links(
+            session,
+            row,
+            bureau=bureau,
+            company=company,
+            admins=admins,
+            public_url=public_url,
+            now=now,
+        )
         repo.record(
             _event(
                 f"{kind.value}_requested",
@@ -178,6 +148,78 @@ def request_consent(
             company_name=company.name,
             expires_at=request.expires_at,
             recipients=[str(a.email) for a in admins],
+        )
+
+
+def check_request(
+    session: Session,
+    kind: OperationKind,
+    *,
+    bureau: Bureau,
+    company: Company,
+    requester: Person,
+    now: datetime,
+) -> list[Person]:
+    """Every rule for starting a request; returns the client administrators who get a link."""
+    repo = Repository(session)
+    admins = [
+        p for p in repo.people_with_role(company.org_number, Role.SYSTEM_ADMINISTRATOR) if p.email
+    ]
+    current = repo.connection(bureau.org_number, company.org_number)
+    if kind is OperationKind.CONNECT:
+        policies.check_connect_request(bureau, company, requester)
+        if current is not None and current.is_open:
+            raise AlreadyConnectedError(f"{company.name} är redan kopplad till {bureau.name}")
+        if not admins:
+            raise NotAllowedError(
+                f"{company.name} har ingen systemadministratör med e-postadress. {policies.FORM_HINT}"
+            )
+    else:
+        policies.check_disconnect_request(bureau, company, requester, admins)
+        if current is None or not current.is_open:
+            raise NotConnectedError(f"{company.name} är inte kopplad till {bureau.name}")
+    _refuse_if_open(session, bureau.org_number, company, kind, now)
+    return admins
+
+
+def _send_links(
+    session: Session,
+    row: ConsentRequestRow,
+    *,
+    bureau: Bureau,
+    company: Company,
+    admins: list[Person],
+    public_url: str,
+    now: datetime,
+) -> None:
+    """One personal link (a new token) and one mail per client administrator."""
+    kind = OperationKind(row.kind)
+    expires_at = as_utc(row.expires_at)
+    assert expires_at is not None
+    for admin in admins:
+        token = new_token()
+        session.add(
+            ConsentLinkRow(
+                request_id=row.id,
+                token_hash=hash_token(token),
+                recipient_email=str(admin.email),
+            )
+        )
+        subject, body = templates.consent_request(
+            kind,
+            bureau_name=bureau.name,
+            company_name=company.name,
+            link=consent_link(public_url, token),
+            expires_at=expires_at,
+            recipient_name=admin.name,
+        )
+        queue_mail(
+            session,
+            to=[str(admin.email)],
+            subject=subject,
+            body=body,
+            purpose=f"{kind.value}_request",
+            now=now,
         )
 
 
@@ -302,3 +344,177 @@ def accept_consent(
         )
         session.expire_all()
         return _view(repo, link, now), applied
+
+
+@dataclass(frozen=True)
+class RequestPreview:
+    """A company found by the bureau's search, and why the digital request is closed (if it is)."""
+
+    company: Company
+    blocked: DomainError | None
+
+
+def preview_request(
+    db: Database,
+    kind: OperationKind,
+    *,
+    bureau_org: OrgNumber,
+    client_org: str | None = None,
+    client_db_id: str | None = None,
+    by_email: str,
+    now: datetime | None = None,
+) -> RequestPreview:
+    """What "Skicka förfrågan" would do, without doing it (raises NotFoundError if no company)."""
+    now = now or datetime.now(UTC)
+    with db.transaction() as session:
+        repo = Repository(session)
+        bureau = repo.bureau(bureau_org)
+        company = find_company(repo, org=client_org, database_id=client_db_id)
+        requester = repo.person_by_email(by_email)
+        try:
+            check_request(
+                session, kind, bureau=bureau, company=company, requester=requester, now=now
+            )
+        except DomainError as error:
+            return RequestPreview(company, error)
+        return RequestPreview(company, None)
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """A request as the bureau sees it in "Skickade förfrågningar"."""
+
+    request_id: int
+    kind: OperationKind
+    state: ConsentState
+    company: str
+    company_name: str
+    requested_by: str
+    created_at: datetime
+    expires_at: datetime
+    accepted_by: str | None
+    accepted_by_name: str | None
+    accepted_at: datetime | None
+    recipients: list[str]
+
+
+def requests_of_bureau(
+    db: Database, bureau_org: OrgNumber, *, now: datetime | None = None, limit: int = 200
+) -> list[SentRequest]:
+    """The bureau's requests, newest first, each with its state now."""
+    now = now or datetime.now(UTC)
+    with db.transaction() as session:
+        repo = Repository(session)
+        rows = session.scalars(
+            select(ConsentRequestRow)
+            .where(ConsentRequestRow.bureau_org_number == bureau_org.digits)
+            .order_by(ConsentRequestRow.created_at.desc(), ConsentRequestRow.id.desc())
+            .limit(limit)
+        ).all()
+        result = []
+        for row in rows:
+            request = consent_from_row(row)
+            company = repo.company(request.company)
+            recipients = session.scalars(
+                select(ConsentLinkRow.recipient_email)
+                .where(ConsentLinkRow.request_id == row.id)
+                .order_by(ConsentLinkRow.recipient_email)
+            ).all()
+            accepted_name = None
+            if request.accepted_by:
+                try:
+                    accepted_name = repo.person_by_email(request.accepted_by).name
+                except NotFoundError:
+                    accepted_name = request.accepted_by
+            result.append(
+                SentRequest(
+                    request_id=row.id,
+                    kind=request.kind,
+                    state=request.state_at(now),
+                    company=str(company.org_number),
+                    company_name=company.name,
+                    requested_by=request.requested_by,
+                    created_at=request.created_at,
+                    expires_at=request.expires_at,
+                    accepted_by=request.accepted_by,
+                    accepted_by_name=accepted_name,
+                    accepted_at=request.accepted_at,
+                    recipients=list(recipients),
+                )
+            )
+        return result
+
+
+def resend_request(
+    db: Database,
+    request_id: int,
+    *,
+    bureau_org: OrgNumber,
+    by_email: str,
+    public_url: str,
+    now: datetime | None = None,
+) -> RequestSent:
+    """Mail a still-pending request again with new links; the old links stop working.
+
+    Tokens are stored hashed, so the old ones cannot be re-sent; the request keeps its expiry (a
+    resend never extends the 7 days). The same rules as for a new request apply to the sender.
+    """
+    now = now or datetime.now(UTC)
+    with db.transaction() as session:
+        repo = Repository(session)
+        row = session.get(ConsentRequestRow, request_id, with_for_update=True)
+        if row is None or row.bureau_org_number != bureau_org.digits:
+            raise NotFoundError(f"ingen förfrågan {request_id} från byrån")
+        request = consent_from_row(row)
+        state = request.state_at(now)
+        if state is not ConsentState.PENDING:
+            raise ConsentClosedError(
+                "förfrågan kan inte skickas igen: den är "
+                + {"accepted": "redan godkänd", "expired": "utgången", "cancelled": "återkallad"}[
+                    state.value
+                ]
+            )
+        bureau, company = repo.bureau(bureau_org), repo.company(request.company)
+        requester = repo.person_by_email(by_email)
+        if request.kind is OperationKind.CONNECT:
+            policies.check_connect_request(bureau, company, requester)
+        admins = [
+            p
+            for p in repo.people_with_role(company.org_number, Role.SYSTEM_ADMINISTRATOR)
+            if p.email
+        ]
+        if request.kind is OperationKind.DISCONNECT:
+            policies.check_disconnect_request(bureau, company, requester, admins)
+        if not admins:
+            raise NotAllowedError(
+                f"{company.name} har ingen systemadministratör med e-postadress. {policies.FORM_HINT}"
+            )
+        session.execute(delete(ConsentLinkRow).where(ConsentLinkRow.request_id == row.id))
+        _send_links(
+            session,
+            row,
+            bureau=bureau,
+            company=company,
+            admins=admins,
+            public_url=public_url,
+            now=now,
+        )
+        repo.record(
+            _event(
+                f"{request.kind.value}_request_resent",
+                str(requester.email),
+                bureau_org,
+                company.org_number,
+                row.id,
+            ),
+            now,
+        )
+        return RequestSent(
+            request_id=row.id,
+            kind=request.kind,
+            bureau=str(bureau_org),
+            company=str(company.org_number),
+            company_name=company.name,
+            expires_at=request.expires_at,
+            recipients=[str(a.email) for a in admins],
+        )

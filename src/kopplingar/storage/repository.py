@@ -89,6 +89,12 @@ class Repository:
             raise NotFoundError(f"ingen användare med e-postadressen {email}")
         return self._person(row)
 
+    def person_by_id(self, person_id: int) -> tuple[int, Person]:
+        row = self.session.get(PersonRow, person_id)
+        if row is None:
+            raise NotFoundError(f"ingen användare {person_id}")
+        return row.id, self._person(row)
+
     def people_with_role(self, org: OrgNumber, role: Role) -> list[Person]:
         rows = self.session.scalars(
             select(PersonRow)

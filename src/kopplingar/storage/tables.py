@@ -1,3 +1,8 @@
 """Imports every table module so that ``Base.metadata`` knows all tables."""
 
-from kopplingar.storage import case_tables, mail_tables, registry_tables  # noqa: F401
+from kopplingar.storage import (  # noqa: F401
+    auth_tables,
+    case_tables,
+    mail_tables,
+    registry_tables,
+)

@@ -1,4 +1,4 @@
-"""The web app: consent pages for client administrators (and later the review desk).
+"""The web app: consent pages, the bureau and client pages (``web.portal``), later the review desk.
 
 No state changes on GET; every POST carries a CSRF token; pages send no Referer (the link's
 token must not leak) and are never cached.
@@ -18,7 +18,7 @@ from kopplingar import __version__
 from kopplingar.bootstrap import App
 from kopplingar.domain.errors import DomainError, InvalidTokenError
 from kopplingar.services import consent
-from kopplingar.web import csrf
+from kopplingar.web import csrf, portal
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -92,4 +92,5 @@ def create_app(app: App) -> FastAPI:
         app.deliver_mail()
         return RedirectResponse(f"/consent/{token}", status_code=303)
 
+    portal.mount(web, app, templates)
     return web
