@@ -47,9 +47,9 @@ def link_tokens(home: Path) -> dict[str, str]:
 
 def test_connect_accept_activate_disconnect(tmp_path: Path) -> None:
     loaded = run(tmp_path, "registry", "load", str(REGISTRY))
-    assert loaded["loaded"] == {"bureaus": 2, "companies": 4, "people": 8, "connections": 1}
+    assert loaded["loaded"] == {"bureaus": 2, "companies": 5, "people": 9, "connections": 1}
     again = run(tmp_path, "registry", "load", str(REGISTRY))
-    assert again["loaded"]["people"] == 8
+    assert again["loaded"]["people"] == 9
 
     sent = run(
         tmp_path,

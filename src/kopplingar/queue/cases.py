@@ -31,7 +31,7 @@ from kopplingar.storage.database import Database
 from kopplingar.storage.repository import Repository
 from kopplingar.validation.reading import FormReading
 from kopplingar.validation.reasons import Code, Reason
-from kopplingar.validation.rules import Decision, Thresholds, Verdict, decide
+from kopplingar.validation.rules import Decision, Thresholds, Verdict, decide, no_form_reason
 
 DOMAIN_REASONS = {"already_connected": Code.ALREADY_CONNECTED, "not_connected": Code.NOT_CONNECTED}
 
@@ -270,27 +270,26 @@ def settle(
         case = _fenced(session, claim)
         case.lease_owner, case.lease_until = None, None
         if isinstance(outcome, ReadFailure):
-            detail = f"{outcome.code}: {outcome.message.splitlines()[0] if outcome.message else ''}"
-            _settle_without_form(
-                session,
-                case,
-                Reason(Code.UNREADABLE, detail[:500]),
-                now=now,
-                actor=claim.owner,
-                options=options,
+            # Our reader failed (a crash, a timeout, memory): not proof that the sender's file is
+            # bad, so a person looks at it instead of an automatic reply blaming the file.
+            first_line = outcome.message.splitlines()[0] if outcome.message else ""
+            case.reasons = reason_dicts(
+                [Reason(Code.UNREADABLE, f"{outcome.code}: {first_line}"[:500])]
+            )
+            transition(
+                session, case, CaseStatus.REVIEW, actor=claim.owner, now=now, note=outcome.code
             )
             return [case.id]
         forms = [r for r in outcome if r.form.kind is not None]
         if not forms:
-            reason = outcome[0].reason if outcome else None
-            case.reading = outcome[0].model_dump(mode="json") if outcome else None
+            reading = (
+                outcome[0]
+                if outcome
+                else FormReading(file=case.file_name or "", reason="no form found")
+            )
+            case.reading = reading.model_dump(mode="json")
             _settle_without_form(
-                session,
-                case,
-                Reason(Code.NOT_A_FORM, reason or ""),
-                now=now,
-                actor=claim.owner,
-                options=options,
+                session, case, no_form_reason(reading), now=now, actor=claim.owner, options=options
             )
             return [case.id]
         settled = []

@@ -119,20 +119,30 @@ def _parse_org(value: FieldValue) -> OrgNumber | None:
         return None
 
 
+UNREADABLE_REASONS = frozenset(
+    {
+        "unreadable",
+        "broken",
+        "encrypted",
+        "too_large",
+        "too_many_pages",
+        "empty",
+        "unsupported_type",
+    }
+)
+
+
+def no_form_reason(reading: FormReading) -> Reason:
+    """Why a document holds no form we can read: the file itself, or simply no form in it."""
+    code = Code.UNREADABLE if reading.reason in UNREADABLE_REASONS else Code.NOT_A_FORM
+    return Reason(code, reading.reason or "")
+
+
 def decide(
     reading: FormReading, registry: RegistryView, limits: Thresholds | None = None
 ) -> Decision:
     if reading.form.kind is None:
-        unreadable = reading.reason in {
-            "unreadable",
-            "broken",
-            "encrypted",
-            "too_large",
-            "too_many_pages",
-            "empty",
-        }
-        code = Code.UNREADABLE if unreadable else Code.NOT_A_FORM
-        return Decision(Verdict.REJECT, None, [Reason(code, reading.reason or "")])
+        return Decision(Verdict.REJECT, None, [no_form_reason(reading)])
     return _Rules(reading, registry, limits or Thresholds()).run(OperationKind(reading.form.kind))
 
 

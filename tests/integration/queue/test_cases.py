@@ -131,13 +131,20 @@ def test_a_late_result_after_the_lease_ran_out_is_refused(tmp_path: Path) -> Non
         )
 
 
-def test_a_reading_failure_is_an_unreadable_rejection(tmp_path: Path) -> None:
+def test_a_reader_failure_goes_to_a_person_and_an_unreadable_file_is_rejected(
+    tmp_path: Path,
+) -> None:
     app = make_app(tmp_path)
     case_id = enqueue_file(app.db, app.documents, b"%PDF-1.4", "x.pdf")
     claim = claim_next(app.db, "w")
     assert claim is not None
-    settle(app.db, claim, ReadFailure("encrypted", "lösenordsskyddad"))
-    assert statuses(app)[case_id] == ("rejected", None, ["unreadable"])
+    settle(app.db, claim, ReadFailure("crashed", "the reader process died (-9)"))
+    assert statuses(app)[case_id] == ("review", None, ["unreadable"])
+    encrypted = enqueue_file(app.db, app.documents, b"%PDF-1.4 locked", "locked.pdf")
+    claim = claim_next(app.db, "w")
+    assert claim is not None and claim.case_id == encrypted
+    settle(app.db, claim, [FormReading(file="locked.pdf", reason="encrypted")])
+    assert statuses(app)[encrypted] == ("rejected", None, ["unreadable"])
 
 
 def test_mail_to_cases_with_a_threaded_reply_to_the_sender(tmp_path: Path) -> None:
