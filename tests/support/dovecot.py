@@ -107,7 +107,11 @@ class DovecotServer:
         deadline = time.monotonic() + 10
         while pid_file.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        shutil.rmtree(self.root, ignore_errors=True)
+        for _ in range(20):  # exiting children may still write their last log lines
+            shutil.rmtree(self.root, ignore_errors=True)
+            if not self.root.exists():
+                return
+            time.sleep(0.1)
 
 
 def start_dovecot(*, without_move: bool = False) -> DovecotServer:

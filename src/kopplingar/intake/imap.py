@@ -208,10 +208,12 @@ class ImapSource:
         with _translated():
             client.idle()
             try:
-                responses = client.idle_check(timeout=timeout)
+                responses = list(client.idle_check(timeout=timeout))
             finally:
-                client.idle_done()
-            client.noop()
+                _, after_done = client.idle_done()
+            _, after_noop = client.noop()
+        # Mail arriving while DONE and NOOP are in flight is announced in their responses.
+        responses += list(after_done or []) + list(after_noop or [])
         return any(_announces_mail(r) for r in responses)
 
 

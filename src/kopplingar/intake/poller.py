@@ -291,7 +291,7 @@ class Poller:
             try:
                 self.open()
                 backoff = 1.0
-                self._report(self.poll_once(), on_pass)
+                self._drain(stop, on_pass)
                 last_full = time.monotonic()
                 while not stop.is_set():
                     until_backstop = self.config.poll_interval_seconds - (
@@ -300,7 +300,7 @@ class Poller:
                     wait = max(0.0, min(self.config.idle_renew_seconds, until_backstop))
                     changed = self.source.wait_for_change(wait)
                     if changed or time.monotonic() - last_full >= self.config.poll_interval_seconds:
-                        self._report(self.poll_once(), on_pass)
+                        self._drain(stop, on_pass)
                         last_full = time.monotonic()
             except SourceConnectionError as exc:
                 log.warning(
@@ -313,6 +313,16 @@ class Poller:
                 stop.wait(backoff * (1 + random.random() / 2))  # noqa: S311  (jitter, not crypto)
                 backoff = min(backoff * 2, self.config.max_backoff_seconds)
         self.source.close()
+
+    def _drain(self, stop: threading.Event, on_pass: object) -> None:
+        """Pass until a pass finds no work. Mail arriving during a pass is announced in that
+        pass's command responses, not in the IDLE that follows, so idling right after a busy pass
+        would leave it to the backstop."""
+        while not stop.is_set():
+            summary = self.poll_once()
+            self._report(summary, on_pass)
+            if not (summary.stored or summary.duplicates or summary.moved or summary.recovered):
+                return
 
     @staticmethod
     def _report(summary: PassSummary, on_pass: object) -> None:
