@@ -19,6 +19,7 @@ from kopplingar.queue.cases import (
     StaleClaimError,
     cases_from_ready_mails,
     claim_next,
+    release,
     settle,
 )
 from kopplingar.queue.sandbox import ReaderProcess, ReadFailedError
@@ -26,6 +27,7 @@ from kopplingar.storage.database import Database
 from kopplingar.validation.reading import FormReading
 
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
 
 
 def worker_name() -> str:
@@ -51,12 +53,22 @@ class Worker:
         claim = claim_next(self.db, self.owner, lease_seconds=self.lease_seconds)
         if claim is None:
             return []
-        outcome = self.read(claim)
+        if claim.attempt > MAX_ATTEMPTS:
+            # Tried again and again (a worker died each time, or settling kept failing): stop
+            # retrying and let a person look, so one bad case never loops for ever.
+            outcome: list[FormReading] | ReadFailure = ReadFailure(
+                "attempts", f"gave up after {claim.attempt - 1} attempts"
+            )
+        else:
+            outcome = self.read(claim)
         try:
             settled = settle(self.db, claim, outcome, options=self.options)
         except StaleClaimError:
             log.warning("case %s was taken over; our result is dropped", claim.case_id)
             return []
+        except Exception:
+            release(self.db, claim)  # let the next attempt come soon, not after the lease
+            raise
         if self.after_case is not None:
             self.after_case()
         return settled

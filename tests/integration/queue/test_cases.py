@@ -244,3 +244,17 @@ def test_two_workers_share_a_backlog_on_postgresql_and_apply_each_case_once(
     )  # one connect, one disconnect; the rest are already_connected / not_connected
     assert sorted(status for status, *_ in result.values()).count("applied") == 2
     assert owners == {"w0", "w1"}
+
+
+def test_a_case_that_keeps_killing_workers_goes_to_a_person(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    case_id = enqueue_file(app.db, app.documents, scripted_document([form()]), "poison.pdf")
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    for attempt in range(1, 6):  # five workers claimed it and died without settling
+        moment = long_ago + timedelta(seconds=10 * attempt)
+        claim = claim_next(app.db, f"dead-{attempt}", lease_seconds=1, now=moment)
+        assert claim is not None and claim.attempt == attempt
+    run_all(app)
+    assert statuses(app)[case_id] == ("review", None, ["unreadable"])
+    with app.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(OperationRow)) == 0
