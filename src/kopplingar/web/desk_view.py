@@ -20,7 +20,9 @@ from kopplingar.web.labels import FIELD_LABELS, PARTY_LABELS
 CROP_MARGIN_PT = 6.0
 # Reasons a person may give when rejecting; ``new_scan_requested`` has its own button.
 REJECT_CODES = tuple(
-    c for c in Code if c not in (Code.LOW_CONFIDENCE, Code.PENDING_DIGITAL_REQUEST)
+    c
+    for c in Code
+    if c not in (Code.LOW_CONFIDENCE, Code.PENDING_DIGITAL_REQUEST, Code.NEW_SCAN_REQUESTED)
 )
 
 
