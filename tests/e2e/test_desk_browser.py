@@ -21,7 +21,7 @@ from sqlalchemy import select
 from kopplingar.storage.case_tables import CaseRow
 from kopplingar.storage.registry_tables import ConnectionRow, OperationRow
 from tests.integration.queue.helpers import make_app
-from tests.support.desk_cases import mail_in, misread_scan
+from tests.support.desk_cases import mail_in, misread_scan, scan_mail
 from tests.support.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).parents[2]
@@ -76,7 +76,7 @@ def test_a_reviewer_corrects_a_misread_number_and_approves(
 ) -> None:
     home = tmp_path / "home"
     app = make_app(home)  # the demo registry, the scripted reader
-    mail_in(app, misread_scan(subscription_number=("1048218", 0.6)), tag="desk-e2e")
+    mail_in(app, scan_mail(misread_scan(subscription_number=("1048218", 0.6)), "desk-e2e"))
     with app.db.transaction() as session:
         case = session.scalars(select(CaseRow)).one()
         case_id, status, reasons = case.id, case.status, [r["code"] for r in case.reasons]
@@ -127,7 +127,9 @@ def test_a_reviewer_corrects_a_misread_number_and_approves(
             page.get_by_role("link", name=f"Ärende {case_id}").click()
         assert image.value.status == 200
         assert image.value.headers["content-type"] == "image/png"
-        expect(page.get_by_role("heading", name=f"Ärende {case_id}: Sammankoppling")).to_be_visible()
+        expect(
+            page.get_by_role("heading", name=f"Ärende {case_id}: Sammankoppling")
+        ).to_be_visible()
         expect(page.locator('polygon.box.low[data-field="subscription_number"]')).to_have_count(1)
         expect(page.locator("polygon.box")).to_have_count(11)
         expect(page.locator("figure.crop svg")).to_have_count(2)

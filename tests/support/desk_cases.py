@@ -67,15 +67,11 @@ def misread_scan(**misread: Any) -> bytes:
     return data + b"\n" + MARK + json.dumps([reading]).encode() + b"\n%%EOF\n"
 
 
-def mail_in(
-    app: App, document: bytes, *, tag: str = "desk", filename: str = "blankett.pdf"
-) -> None:
-    """Deliver a mail with the document to the Maildir, poll it, and let one worker read it."""
+def mail_in(app: App, *mails: bytes) -> None:
+    """Deliver mails to the Maildir, poll them, and let one worker read every case."""
     settings = Settings(home=app.settings.home, reader=app.settings.reader)
-    deliver(
-        settings.resolved_maildir,
-        form_mail(tag, attachments=[(document, "application/pdf", filename)]),
-    )
+    for raw in mails:
+        deliver(settings.resolved_maildir, raw)
     poller = build_poller(settings)
     poller.open()
     poller.poll_once()
@@ -83,6 +79,10 @@ def mail_in(
         worker = app.worker(reader)
         while worker.run_once():
             pass
+
+
+def scan_mail(document: bytes, tag: str, filename: str = "blankett.pdf") -> bytes:
+    return form_mail(tag, attachments=[(document, "application/pdf", filename)])
 
 
 def home_of(app: App) -> Path:

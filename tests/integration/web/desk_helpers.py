@@ -1,7 +1,15 @@
-"""A desk with staff users and cases in every state, put there by the real queue."""
+"""A desk with staff users and cases put there by the real queue (scripted reader, real mail).
+
+Building it (registry, scrypt hashes, mail through the Maildir poller, the reading sandbox) takes a
+few seconds, so tests build it once per module and copy the data folder for every test.
+"""
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,43 +22,69 @@ from kopplingar.storage.registry_tables import OperationRow, OutgoingMailRow
 from kopplingar.web.app import create_app
 from tests.integration.queue.helpers import form, make_app
 from tests.integration.web.portal_helpers import csrf_of
-from tests.support.desk_cases import mail_in, misread_scan
+from tests.support.desk_cases import mail_in, misread_scan, scan_mail
 from tests.support.readers import scripted_document
 
 PASSWORD = "granska-noga-varje-dag"
 REVIEWER = "rut@kundtjanst.se"
 ADMIN = "adam@kundtjanst.se"
 PERSON = "anna@siffrorna.se"  # a bureau administrator from the portal: no desk access
+HOSTILE_SUBJECT = "<script>alert('x')</script> Blankett"
 
 
-def desk_app(home: Path, **settings: object) -> App:
+@dataclass(frozen=True)
+class Cases:
+    review: int  # the scan with a misread subscription number (low confidence)
+    rejected: int  # the machine rejected it: company signature missing
+    html_mail: int  # a case whose mail has a hostile subject and an HTML-only body
+
+
+def html_mail(document: bytes) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Bo Bokare <bo@example.se>"
+    msg["To"] = "kopplingar@fortnox.se"
+    msg["Subject"] = HOSTILE_SUBJECT
+    msg["Message-ID"] = make_msgid(idstring="html", domain="example.se")
+    msg.set_content("<p onclick='x()'>Hej <b>här</b> är blanketten</p>", subtype="html")
+    msg.add_attachment(
+        document, maintype="application", subtype="pdf", filename="skannad blankett.pdf"
+    )
+    return msg.as_bytes()
+
+
+def build_desk(home: Path, **settings: object) -> tuple[App, Cases]:
     app = make_app(home, public_url="http://testserver", **settings)
     staff.add(app.db, REVIEWER, name="Rut Granskare", role="reviewer", password=PASSWORD)
     staff.add(app.db, ADMIN, name="Adam Admin", role="admin", password=PASSWORD)
     accounts.set_password(app.db, PERSON, PASSWORD)
-    return app
-
-
-def review_case(app: App) -> int:
-    """A mailed scan whose subscription number was misread at low confidence: waits for review."""
-    mail_in(app, misread_scan(subscription_number=("1048218", 0.6)), tag="review")
-    return case_with(app, "review")
-
-
-def rejected_case(app: App, tag: str = "rejected") -> int:
-    """A form the machine rejected (company signature missing, read with confidence)."""
-    mail_in(app, scripted_document([form(company_signed=False)]), tag=tag)
-    return case_with(app, "rejected", newest=True)
-
-
-def case_with(app: App, status: str, *, newest: bool = False) -> int:
+    mail_in(
+        app,
+        scan_mail(misread_scan(subscription_number=("1048218", 0.6)), "review"),
+        scan_mail(scripted_document([form(company_signed=False)]), "rejected", "osignerad.pdf"),
+        html_mail(scripted_document([form(subscription_number="1048299", conf=0.5)])),
+    )
     with app.db.transaction() as session:
-        order = CaseRow.id.desc() if newest else CaseRow.id
-        found = session.scalars(
-            select(CaseRow.id).where(CaseRow.status == status).order_by(order)
-        ).first()
-    assert found is not None, f"no case in {status}"
-    return int(found)
+        rows = {r.file_name: (r.id, r.status) for r in session.scalars(select(CaseRow))}
+    assert rows["blankett.pdf"][1] == "review", rows
+    assert rows["osignerad.pdf"][1] == "rejected", rows
+    return app, Cases(
+        rows["blankett.pdf"][0], rows["osignerad.pdf"][0], rows["skannad blankett.pdf"][0]
+    )
+
+
+def copy_desk(template: Path, home: Path, **settings: object) -> App:
+    shutil.copytree(template, home)
+    from kopplingar.bootstrap import build
+    from kopplingar.config import Settings
+
+    return build(
+        Settings(
+            home=home,
+            public_url="http://testserver",
+            reader="tests.support.readers:scripted",
+            **settings,  # type: ignore[arg-type]
+        )
+    )
 
 
 def client_of(app: App) -> TestClient:
@@ -83,6 +117,8 @@ def state(app: App) -> dict[str, object]:
         }
 
 
-def operation_keys(app: App) -> list[str]:
+def status_of(app: App, case_id: int) -> str:
     with app.db.transaction() as session:
-        return sorted(session.scalars(select(OperationRow.key)).all())
+        case = session.get(CaseRow, case_id)
+        assert case is not None
+        return case.status
