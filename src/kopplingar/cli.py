@@ -26,6 +26,7 @@ def _register_all() -> None:
         registry_cmds,
         review_cmds,
         run_cmds,
+        staff_cmds,
         user_cmds,
         web_cmds,
     )
@@ -39,6 +40,7 @@ def _register_all() -> None:
         web_cmds,
         forms_cmds,
         user_cmds,
+        staff_cmds,
     )
     for module in modules:
         module.register(app)

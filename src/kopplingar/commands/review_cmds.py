@@ -142,5 +142,17 @@ def reopen(
     emit_json(result) if as_json else console.print(f"Ärende {case_id} granskas igen.")
 
 
+@review_app.command("reply")
+def reply(
+    case_id: int = typer.Argument(...), by: str = BY_OPTION, as_json: bool = JSON_OPTION
+) -> None:
+    """Send a rejection reply the queue held back for a person (KOPPLINGAR_REPLY_ON_REJECT=false)."""
+    app = build()
+    with handled(as_json):
+        result = review.send_reply(app.db, case_id, reviewer=by)
+    app.deliver_mail()
+    emit_json(result) if as_json else console.print(f"Svaret för ärende {case_id} är skickat.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(review_app, name="review")

@@ -9,7 +9,7 @@ def web(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
 ) -> None:
-    """Serve the consent pages and the bureau and client pages (and the review desk when it exists)."""
+    """Serve the consent pages, the bureau and client pages and the review desk (/desk)."""
     import uvicorn
 
     from kopplingar.bootstrap import build

@@ -443,7 +443,7 @@ def queue_rejection_reply(
     session: Session, case: CaseRow, reasons: list[Reason], now: datetime
 ) -> None:
     """Reply to the sender of the scan (only mail cases with a trustworthy sender address)."""
-    if not case.reply_to or case.replied_at is not None or _never_reply_to(case.reply_to):
+    if not case.reply_to or case.replied_at is not None or never_reply_to(case.reply_to):
         return
     subject, body = templates.rejection(
         reasons=[(r.text, r.advice) for r in reasons], file_name=case.file_name, case_id=case.id
@@ -474,7 +474,7 @@ NO_REPLY_LOCAL_PARTS = (
 )
 
 
-def _never_reply_to(address: str) -> bool:
+def never_reply_to(address: str) -> bool:
     """No replies to robots or to ourselves: that is how mail loops start."""
     local = address.split("@", 1)[0].lower()
     return local.startswith(NO_REPLY_LOCAL_PARTS)

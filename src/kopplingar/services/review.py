@@ -17,8 +17,10 @@ from kopplingar.domain.errors import DomainError, NotFoundError
 from kopplingar.queue.cases import (
     SettleOptions,
     apply_decision,
+    never_reply_to,
     queue_rejection_reply,
     reason_dicts,
+    record_event,
     transition,
 )
 from kopplingar.queue.states import CaseStatus
@@ -63,6 +65,8 @@ def summary(case: CaseRow) -> dict[str, Any]:
         "received_at": case.created_at,
         "bureau": case.bureau_org_number,
         "company": case.company_org_number,
+        "mail_id": case.mail_id,
+        "replied_at": case.replied_at,
     }
 
 
@@ -90,7 +94,12 @@ def show(db: Database, case_id: int) -> CaseDetail:
             select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.id)
         ).all()
         return CaseDetail(
-            case=summary(case) | {"corrections": case.corrections, "subject": case.subject},
+            case=summary(case)
+            | {
+                "corrections": case.corrections,
+                "subject": case.subject,
+                "storage_key": case.storage_key,
+            },
             reading=case.reading,
             events=[
                 {
@@ -215,6 +224,57 @@ def reopen(
         if case.status != CaseStatus.REJECTED.value:
             raise ReviewError(f"bara avvisade ärenden kan öppnas igen (status {case.status})")
         transition(session, case, CaseStatus.REVIEW, actor=reviewer, now=now, note="reopened")
+        return summary(case)
+
+
+MACHINE_ACTORS = ("worker:", "intake")  # what the queue writes as the actor of its decisions
+
+
+def rejected_by_person(events: list[dict[str, Any]]) -> bool:
+    """Whether the latest rejection in a case's history was a person's decision (not the queue's)."""
+    for event in reversed(events):
+        if event["to"] == CaseStatus.REJECTED.value and event["action"] == "rejected":
+            return not str(event["actor"]).startswith(MACHINE_ACTORS)
+    return False
+
+
+def _stored_reasons(case: CaseRow) -> list[Reason]:
+    reasons = []
+    for item in case.reasons or []:
+        try:
+            reasons.append(
+                Reason(Code(str(item.get("code"))), item.get("detail") or "", item.get("field"))
+            )
+        except ValueError:
+            continue
+    return reasons
+
+
+def send_reply(
+    db: Database, case_id: int, *, reviewer: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Send the rejection reply the queue held back for a person (``reply_on_reject`` off)."""
+    now = now or datetime.now(UTC)
+    with db.transaction() as session:
+        case = _case(session, case_id, lock=True)
+        if case.status != CaseStatus.REJECTED.value:
+            raise ReviewError(f"ärende {case_id} är inte avvisat (status {case.status})")
+        if case.replied_at is not None:
+            raise ReviewError(f"svaret för ärende {case_id} är redan skickat")
+        if not case.reply_to or never_reply_to(case.reply_to):
+            raise ReviewError(f"ärende {case_id} har ingen avsändare att svara")
+        reasons = _stored_reasons(case)
+        if not reasons:
+            raise ReviewError(f"ärende {case_id} har inga skäl att svara med")
+        record_event(
+            session,
+            case,
+            action="reply_released",
+            actor=reviewer,
+            now=now,
+            from_status=case.status,
+        )
+        queue_rejection_reply(session, case, reasons, now)
         return summary(case)
 
 

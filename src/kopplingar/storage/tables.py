@@ -5,4 +5,5 @@ from kopplingar.storage import (  # noqa: F401
     case_tables,
     mail_tables,
     registry_tables,
+    staff_tables,
 )

@@ -1,4 +1,5 @@
-"""The web app: consent pages, the bureau and client pages (``web.portal``), later the review desk.
+"""The web app: consent pages, the bureau and client pages (``web.portal``), the review desk
+(``web.desk``, under ``/desk``).
 
 No state changes on GET; every POST carries a CSRF token; pages send no Referer (the link's
 token must not leak) and are never cached.
@@ -6,6 +7,8 @@ token must not leak) and are never cached.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from kopplingar import __version__
 from kopplingar.bootstrap import App
 from kopplingar.domain.errors import DomainError, InvalidTokenError
 from kopplingar.services import consent
-from kopplingar.web import csrf, portal
+from kopplingar.web import csrf, desk, portal
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
@@ -31,8 +34,18 @@ SECURITY_HEADERS = {
 
 
 def create_app(app: App) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+        yield
+        web.state.desk.previews.close()  # the page-image sandbox child
+
     web = FastAPI(
-        title="kopplingar", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+        title="kopplingar",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -93,4 +106,5 @@ def create_app(app: App) -> FastAPI:
         return RedirectResponse(f"/consent/{token}", status_code=303)
 
     portal.mount(web, app, templates)
+    desk.mount(web, web.state.pages)
     return web

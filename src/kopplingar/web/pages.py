@@ -114,9 +114,12 @@ class Pages:
 
     async def refused(self, request: Request, error: Exception) -> Response:
         assert isinstance(error, RefusedError)
+        desk = request.url.path == "/desk" or request.url.path.startswith("/desk/")
         if error.status == 401 and request.method == "GET":
-            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        return self.page(request, "portal/refused.html", status=error.status, message=error.message)
+            login = "/desk/login" if desk else "/login"
+            return RedirectResponse(f"{login}?next={quote(request.url.path)}", status_code=303)
+        template = "desk/refused.html" if desk else "portal/refused.html"
+        return self.page(request, template, status=error.status, message=error.message)
 
 
 def pages_of(request: Request) -> Pages:
