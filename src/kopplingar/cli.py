@@ -23,13 +23,23 @@ def _register_all() -> None:
         case_cmds,
         forms_cmds,
         poll_cmds,
+        read_cmds,
         registry_cmds,
         review_cmds,
         run_cmds,
         web_cmds,
     )
 
-    modules = (registry_cmds, poll_cmds, case_cmds, review_cmds, run_cmds, web_cmds, forms_cmds)
+    modules = (
+        registry_cmds,
+        poll_cmds,
+        case_cmds,
+        review_cmds,
+        run_cmds,
+        web_cmds,
+        forms_cmds,
+        read_cmds,
+    )
     for module in modules:
         module.register(app)
 

@@ -175,7 +175,9 @@ def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
     return FoundForm(0, alignment, align.warp(image, alignment, layout), layout, qr)
 
 
-def _read_page(found: FoundForm, name: str, acro: dict[str, str] | None) -> Result:
+def _read_page(
+    found: FoundForm, name: str, acro: dict[str, str] | None, raw_scores: bool = False
+) -> Result:
     alignment, qr = found.alignment, found.qr
     kind: FormKind = alignment.kind
     warnings: list[str] = []
@@ -229,7 +231,11 @@ def _read_page(found: FoundForm, name: str, acro: dict[str, str] | None) -> Resu
             r = readings[fname]
             kind_key = "email" if fname == "contact_email" else r.kind
             conf = calibration.calibrate(kind_key, r.confidence) * quality
-            extra = {"luhn_ok": r.details["luhn_ok"]} if "luhn_ok" in r.details else {}
+            extra: dict[str, Any] = (
+                {"luhn_ok": r.details["luhn_ok"]} if "luhn_ok" in r.details else {}
+            )
+            if raw_scores:  # for fitting the calibration: the score before it
+                extra["raw"] = {"score": round(r.confidence, 5), "kind": kind_key}
             result["fields"][fname] = _field(r.value, conf, **extra)
     for party, sig in fields.read_signatures(page, layout, dpi).items():
         confidence = sig.confidence * (quality if sig.present else 1.0)
@@ -249,7 +255,7 @@ _SUBSCRIPTION = re.compile(r"abonnemangs\s*(?:nummer|nr)\.?\s*:?\s*(\d{4,12})", 
 def hints_from_text(text: str) -> dict[str, Any]:
     """Org and subscription numbers that a page of unknown text seems to mention."""
     out: dict[str, Any] = {}
-    orgs = [a + b for a, b in _ORG.findall(text) if luhn_ok(a + b) and a[2] in "2-9"]
+    orgs = [a + b for a, b in _ORG.findall(text) if luhn_ok(a + b) and int(a[2]) >= 2]
     if orgs:
         out["company_org_number"] = _field(f"{orgs[0][:6]}-{orgs[0][6:]}", UNKNOWN_CONFIDENCE)
     sub = _SUBSCRIPTION.search(text)
@@ -296,6 +302,7 @@ def read_document(
     deadline_s: float = DEFAULT_DEADLINE_S,
     secret: bytes | None = None,
     unknown_ocr: bool = True,
+    raw_scores: bool = False,
 ) -> list[Result]:
     """Every form in the file, one JSON-able reading each (see the module docstring)."""
     deadline = time.monotonic() + deadline_s
@@ -319,7 +326,7 @@ def read_document(
         if found.qr.text is None and acro_code and acro is not None:
             found.qr = interpret_qr(acro_code, key)  # the code the generator stored in the PDF
         try:
-            results.append(_read_page(found, name, acro if acro is not None else None))
+            results.append(_read_page(found, name, acro, raw_scores))
         except UnknownFormError as exc:
             results.append(_no_form(name, "unsupported_version", str(exc), index + 1))
         acro = None  # a PDF's fields belong to its first form page
