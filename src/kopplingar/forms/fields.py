@@ -84,12 +84,14 @@ def read_org(probs: np.ndarray, spec: FieldSpec) -> FieldReading:
     p_blank = _all_empty(probs)
     digit_cells = spec.digit_cells()
     candidates: list[tuple[float, numbers.Reading, str]] = []
+    raws: list[tuple[float, np.ndarray, str]] = []
     # placement A: ten digits in the boxes around the printed dash, the dash box holds no digit
     if len(digit_cells) == numbers.ORG_NUMBER_LENGTH:
         reading = numbers.best_org_number(probs[digit_cells])
         seps = [i for i in range(n) if i not in digit_cells]
         prior = float(np.prod([_empty_p(probs, i) for i in seps])) if seps else 1.0
         candidates.append((prior, reading, "boxes"))
+        raws.append((prior, probs[digit_cells], "boxes"))
     # placement B: ten digits typed without the dash from the first box on, the last box empty
     if n > numbers.ORG_NUMBER_LENGTH and spec.separators:
         reading = numbers.best_org_number(probs[: numbers.ORG_NUMBER_LENGTH])
@@ -99,17 +101,52 @@ def read_org(probs: np.ndarray, spec: FieldSpec) -> FieldReading:
             1.0 - _empty_p(probs, first_sep)
         )
         candidates.append((prior, reading, "no_separator"))
+        raws.append((prior, probs[: numbers.ORG_NUMBER_LENGTH], "no_separator"))
     total = sum(c[0] for c in candidates) + 1e-12
-    weight, reading, placement = max(candidates, key=lambda c: c[0] * c[1].confidence)
     if p_blank > 0.5:
-        return FieldReading(None, p_blank, "org", {"raw": reading.raw})
-    value = f"{reading.value[:6]}-{reading.value[6:]}" if reading.value else None
-    confidence = reading.confidence * (weight / total) * (1.0 - p_blank)
+        return FieldReading(None, p_blank, "org", {"raw": numbers.raw_reading(probs)})
+    # every reading of both placements, weighted by how well its placement fits the empty boxes
+    scored: dict[str, tuple[float, str, numbers.Reading]] = {}
+    for prior, reading, placement in candidates:
+        options = [(reading.value, reading.confidence), *reading.alternatives]
+        for text, posterior in options:
+            if not text:
+                continue
+            weight = posterior * prior / total * (1.0 - p_blank)
+            if weight > scored.get(text, (-1.0, "", reading))[0]:
+                scored[text] = (weight, placement, reading)
+    # what the cells say without the check: a number written wrong must be reported as written
+    # (the rules reject it as invalid), not "corrected" into a valid one nobody wrote
+    invalid: tuple[float, str, str] | None = None
+    for prior, cells, placement in raws:
+        digits_only = cells[:, : digits.EMPTY]
+        text = "".join(str(int(d)) for d in digits_only.argmax(axis=1))
+        weight = float(np.prod(digits_only.max(axis=1))) * prior / total * (1.0 - p_blank)
+        if not numbers.luhn_ok(text) and (invalid is None or weight > invalid[0]):
+            invalid = (weight, text, placement)
+    best_valid = max((w for w, _, _ in scored.values()), default=0.0)
+    if invalid is not None and invalid[0] > best_valid:
+        weight, text, placement = invalid
+        return FieldReading(
+            f"{text[:6]}-{text[6:]}",
+            weight,
+            "org_invalid",
+            {"raw": numbers.raw_reading(probs), "placement": placement, "luhn_ok": False},
+        )
+    if not scored:
+        return FieldReading(None, 0.0, "org", {"raw": numbers.raw_reading(probs)})
+    ranked = sorted(scored.items(), key=lambda kv: kv[1][0], reverse=True)
+    best, (confidence, placement, reading) = ranked[0]
     return FieldReading(
-        value,
+        f"{best[:6]}-{best[6:]}",
         confidence,
         "org",
-        {"raw": reading.raw, "placement": placement, "luhn_ok": reading.luhn_ok},
+        {
+            "raw": reading.raw,
+            "placement": placement,
+            "luhn_ok": True,
+            "alternatives": [(f"{t[:6]}-{t[6:]}", w) for t, (w, _, _) in ranked[1:8]],
+        },
     )
 
 
@@ -119,7 +156,10 @@ def read_subscription(probs: np.ndarray, lo: int, hi: int) -> FieldReading:
         return FieldReading(None, p_blank, "subscription", {"raw": numbers.raw_reading(probs)})
     reading = numbers.best_digits(probs, (lo, hi))
     return FieldReading(
-        reading.value, reading.confidence * (1.0 - p_blank), "subscription", {"raw": reading.raw}
+        reading.value,
+        reading.confidence * (1.0 - p_blank),
+        "subscription",
+        {"raw": reading.raw, "alternatives": reading.alternatives},
     )
 
 
@@ -172,7 +212,7 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
     probs = digits.classify_cells(cells)
     out: dict[str, FieldReading] = {}
     for spec, (a, b) in zip(specs, spans, strict=True):
-        p = probs[a:b]
+        p = fuse(probs[a:b], tesseract_cell_evidence(cells[a:b]))
         if spec.name.endswith("org_number"):
             out[spec.name] = read_org(p, spec)
         elif spec.name == "subscription_number":
@@ -180,6 +220,64 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         else:
             out[spec.name] = read_date(p, spec)
     return out
+
+
+TESSERACT_WEIGHT = 0.7  # tesseract's per-cell evidence is tempered: it is weak on handwriting
+GAP_PX = 14
+
+
+def _cell_interior(cell: np.ndarray) -> np.ndarray:
+    h, w = cell.shape
+    return cell[int(h * 0.12) : h - int(h * 0.12), int(w * 0.14) : w - int(w * 0.14)]
+
+
+def tesseract_cell_evidence(cells: list[np.ndarray]) -> np.ndarray:
+    """Per cell, what tesseract read there as likelihoods over 0-9 and EMPTY (uniform where it
+    read nothing). The interiors of the inked cells go through tesseract as one line (one call
+    per comb field) and every character is put back into its cell by its position."""
+    n = len(cells)
+    evidence = np.ones((n, digits.N_CLASSES), np.float64)
+    parts: list[np.ndarray] = []
+    spans: list[tuple[int, int, int]] = []  # (cell, x0, x1) in the strip
+    x = GAP_PX
+    inners = [_cell_interior(c) for c in cells]
+    height = min((i.shape[0] for i in inners if i.size), default=0)
+    if height < 8:
+        return evidence
+    for index, inner in enumerate(inners):
+        if inner.size == 0 or tesseract.looks_blank(inner):
+            continue
+        parts += [inner[:height], np.full((height, GAP_PX), 255, np.uint8)]
+        spans.append((index, x, x + inner.shape[1]))
+        x += inner.shape[1] + GAP_PX
+    if not parts:
+        return evidence
+    strip = np.pad(np.hstack(parts), ((16, 16), (GAP_PX + 2, 16)), constant_values=255)
+    try:
+        symbols = tesseract.ocr_symbols(strip, tesseract.DIGITS)
+    except tesseract.TesseractTimeoutError:
+        return evidence
+    seen: dict[int, tuple[int, float]] = {}
+    for sym in symbols:
+        if len(sym.text) != 1 or not sym.text.isdigit():
+            continue
+        centre = (sym.box[0] + sym.box[2]) / 2 - 2
+        for index, x0, x1 in spans:
+            inside = x0 - GAP_PX / 2 <= centre < x1 + GAP_PX / 2
+            if inside and (index not in seen or sym.confidence > seen[index][1]):
+                seen[index] = (int(sym.text), sym.confidence)
+    for index, (digit, conf) in seen.items():
+        c = float(np.clip(conf, 0.5, 0.97))
+        row = np.full(digits.N_CLASSES, (1.0 - c) / 10.0)
+        row[digit] = c
+        evidence[index] = row**TESSERACT_WEIGHT
+    return evidence
+
+
+def fuse(probs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+    """Classifier probabilities times tesseract's likelihoods, renormalised per cell."""
+    fused = np.asarray(probs, np.float64) * evidence
+    return np.asarray(fused / fused.sum(axis=1, keepdims=True))
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -309,14 +407,27 @@ def ink_only_at_edges(crop: np.ndarray, margin_px: int) -> bool:
         return True
     h, w = ink.shape
     core = ink[int(h * 0.2) : int(h * 0.8), int(w * 0.18) : int(w * 0.82)]
-    return int(core.sum()) < 0.12 * total
+    if int(core.sum()) < 0.12 * total:
+        return True
+    # ink that comes in across one side and stays near it (the rim of a stamp beside the box)
+    ys, xs = np.nonzero(ink)
+    edge = 3
+    bands = (
+        (ys.max() < 0.3 * h, ink[:edge].any()),
+        (ys.min() > 0.7 * h, ink[-edge:].any()),
+        (xs.max() < 0.22 * w, ink[:, :edge].any()),
+        (xs.min() > 0.78 * w, ink[:, -edge:].any()),
+    )
+    return any(near and touching for near, touching in bands)
 
 
 def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
     """The box with every confidently recognised printed word whitened, and how many there were:
     a typed or stamped name is not a signature."""
     try:
-        words = tesseract.ocr_words(crop)
+        words = tesseract.ocr_words(crop) or tesseract.ocr_words(
+            _clean_text_crop(crop)[12:-12, 12:-12]
+        )
     except tesseract.TesseractTimeoutError:
         return crop, 0
     out = crop.copy()

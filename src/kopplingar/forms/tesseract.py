@@ -190,3 +190,34 @@ def ocr_words(
             continue
         words.append(Word(text.strip(), float(item.Confidence(level)) / 100.0, tuple(box)))
     return words
+
+
+def ocr_symbols(
+    img: np.ndarray,
+    whitelist: str | None = None,
+    lang: str = "swe",
+    *,
+    psm: int = PSM_SINGLE_LINE,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> list[Word]:
+    """Every character tesseract reads in a line crop, with its confidence and bounding box."""
+    if looks_blank(img):
+        return []
+    import tesserocr
+
+    api = _api(lang, psm)
+    api.SetVariable("tessedit_char_whitelist", whitelist or "")  # type: ignore[attr-defined]
+    api.SetImage(_to_pil(img))  # type: ignore[attr-defined]
+    if not api.Recognize(timeout=timeout_ms):  # type: ignore[attr-defined]
+        raise TesseractTimeoutError(f"tesseract gave up after {timeout_ms} ms")
+    out: list[Word] = []
+    level = tesserocr.RIL.SYMBOL
+    for item in tesserocr.iterate_level(api.GetIterator(), level):  # type: ignore[attr-defined]
+        try:
+            text = item.GetUTF8Text(level)
+            box = item.BoundingBox(level)
+        except RuntimeError:
+            continue
+        if text and box is not None:
+            out.append(Word(text.strip(), float(item.Confidence(level)) / 100.0, tuple(box)))
+    return out
