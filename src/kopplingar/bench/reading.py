@@ -77,6 +77,7 @@ class Score:
     signed_boxes: int = 0
     false_absent: int = 0
     sure_signature_errors: int = 0  # wrong judgements with confidence >= ACCEPT
+    values: int = 0  # every field value scored
     kind: Tally = field(default_factory=Tally)
     form_id: Tally = field(default_factory=Tally)
     pairs: list[tuple[str, float, bool]] = field(default_factory=list)  # (kind, raw, ok)
@@ -103,6 +104,7 @@ def score_document(results: list[dict[str, Any]], truth: dict[str, Any], score: 
         value, confidence = got.get("value"), float(got.get("confidence", 0.0))
         ok = value == expected
         score.fields[(name, fill)].add(ok)
+        score.values += 1
         if confidence >= ACCEPT:
             score.calibration.add(ok)
             score.calibration_by_field[name].add(ok)
@@ -129,7 +131,9 @@ def _pages(truth: dict[str, Any]) -> int:
     return int(truth.get("page_count") or len(truth.get("pages", [])) or 1)
 
 
-def run(count: int, seed: int, baseline: bool, progress: bool) -> dict[str, Any]:
+def run(
+    count: int, seed: int, baseline: bool, progress: bool, partial: Path | None = None
+) -> dict[str, Any]:
     from kopplingar.forms import inputs, tesseract
     from kopplingar.forms.reader import read_document
     from kopplingar.forms.simulator import SAMPLE_SECRET
@@ -158,10 +162,21 @@ def run(count: int, seed: int, baseline: bool, progress: bool) -> dict[str, Any]
         if progress and (k + 1) % 25 == 0:
             elapsed = time.perf_counter() - started
             print(f"  {k + 1}/{count} documents, {elapsed:.0f} s", flush=True)
+        if partial is not None and (k + 1) % 100 == 0 and k + 1 < count:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            snapshot = _outcome(score, k + 1, pages, reader_s, baseline_s)
+            snapshot["quiet"] = True
+            partial.write_text(report(snapshot))
+    return _outcome(score, count, pages, reader_s, baseline_s)
+
+
+def _outcome(
+    score: Score, documents: int, pages: int, reader_s: float, baseline_s: float
+) -> dict[str, Any]:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "score": score,
-        "documents": count,
+        "documents": documents,
         "pages": pages,
         "reader_s": reader_s,
         "baseline_s": baseline_s,
@@ -174,7 +189,10 @@ def report(outcome: dict[str, Any]) -> str:
     from rich.table import Table
 
     score: Score = outcome["score"]
-    console = Console(record=True, width=110)
+    import io
+
+    quiet = bool(outcome.get("quiet"))
+    console = Console(record=True, width=110, file=io.StringIO() if quiet else None)
     table = Table(title=f"Field exact match ({outcome['documents']} documents)")
     table.add_column("field")
     for fill in ("typed", "handwritten", "digital", "empty"):
@@ -198,6 +216,11 @@ def report(outcome: dict[str, Any]) -> str:
         f"calibration: accuracy of values with confidence >= {ACCEPT}",
         f"{score.calibration.rate:.2%} ({score.calibration.n})",
     )
+    if score.values:
+        summary.add_row(
+            "values trusted without a person (confidence >= 0.9)",
+            f"{score.calibration.n / score.values:.1%} of {score.values}",
+        )
     summary.add_row("signature accuracy", f"{score.signatures.rate:.1%} ({score.signatures.n})")
     fp = score.false_present / score.blank_boxes if score.blank_boxes else float("nan")
     fa = score.false_absent / score.signed_boxes if score.signed_boxes else float("nan")
@@ -239,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("var/bench/reading.txt"))
     args = parser.parse_args(argv)
-    outcome = run(args.count, args.seed, not args.no_baseline, not args.quiet)
+    partial = args.out.with_name(args.out.stem + "-partial.txt")
+    outcome = run(args.count, args.seed, not args.no_baseline, not args.quiet, partial)
     text = report(outcome)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
