@@ -19,31 +19,17 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from kopplingar.commands import (
-        case_cmds,
-        forms_cmds,
-        poll_cmds,
-        registry_cmds,
-        review_cmds,
-        run_cmds,
-        staff_cmds,
-        user_cmds,
-        web_cmds,
-    )
+    """Every module in ``kopplingar.commands`` with a ``register(app)`` adds its commands."""
+    import importlib
+    import pkgutil
 
-    modules = (
-        registry_cmds,
-        poll_cmds,
-        case_cmds,
-        review_cmds,
-        run_cmds,
-        web_cmds,
-        forms_cmds,
-        user_cmds,
-        staff_cmds,
-    )
-    for module in modules:
-        module.register(app)
+    from kopplingar import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(app)
 
 
 _register_all()

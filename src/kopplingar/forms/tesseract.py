@@ -151,3 +151,73 @@ def full_page_text(img: np.ndarray, lang: str = "swe", *, timeout_s: float = 60.
         raise TesseractTimeoutError(str(exc)) from exc
     except pytesseract.TesseractNotFoundError as exc:
         raise TesseractUnavailableError("the tesseract program is not installed") from exc
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    confidence: float  # 0..1
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
+
+
+def ocr_words(
+    img: np.ndarray,
+    lang: str = "swe",
+    *,
+    psm: int = PSM_SINGLE_BLOCK,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> list[Word]:
+    """Every word tesseract finds in a crop, with its confidence and bounding box."""
+    if looks_blank(img):
+        return []
+    import tesserocr
+
+    api = _api(lang, psm)
+    api.SetVariable("tessedit_char_whitelist", "")  # type: ignore[attr-defined]
+    api.SetImage(_to_pil(img))  # type: ignore[attr-defined]
+    if not api.Recognize(timeout=timeout_ms):  # type: ignore[attr-defined]
+        raise TesseractTimeoutError(f"tesseract gave up after {timeout_ms} ms")
+    words: list[Word] = []
+    iterator = api.GetIterator()  # type: ignore[attr-defined]
+    level = tesserocr.RIL.WORD
+    for item in tesserocr.iterate_level(iterator, level):
+        try:
+            text = item.GetUTF8Text(level)
+            box = item.BoundingBox(level)
+        except RuntimeError:  # tesserocr signals an empty element this way
+            continue
+        if not text or box is None:
+            continue
+        words.append(Word(text.strip(), float(item.Confidence(level)) / 100.0, tuple(box)))
+    return words
+
+
+def ocr_symbols(
+    img: np.ndarray,
+    whitelist: str | None = None,
+    lang: str = "swe",
+    *,
+    psm: int = PSM_SINGLE_LINE,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+) -> list[Word]:
+    """Every character tesseract reads in a line crop, with its confidence and bounding box."""
+    if looks_blank(img):
+        return []
+    import tesserocr
+
+    api = _api(lang, psm)
+    api.SetVariable("tessedit_char_whitelist", whitelist or "")  # type: ignore[attr-defined]
+    api.SetImage(_to_pil(img))  # type: ignore[attr-defined]
+    if not api.Recognize(timeout=timeout_ms):  # type: ignore[attr-defined]
+        raise TesseractTimeoutError(f"tesseract gave up after {timeout_ms} ms")
+    out: list[Word] = []
+    level = tesserocr.RIL.SYMBOL
+    for item in tesserocr.iterate_level(api.GetIterator(), level):  # type: ignore[attr-defined]
+        try:
+            text = item.GetUTF8Text(level)
+            box = item.BoundingBox(level)
+        except RuntimeError:
+            continue
+        if text and box is not None:
+            out.append(Word(text.strip(), float(item.Confidence(level)) / 100.0, tuple(box)))
+    return out

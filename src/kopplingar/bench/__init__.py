@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): accuracy and speed measured against a baseline in the same run."""

@@ -1,0 +1,206 @@
+"""Find a form on a page image and warp it upright onto the layout, at a fixed working resolution.
+
+The four ArUco markers carry the form kind in their ids and, through the order of their corners,
+the page's orientation: matching every detected corner to the same corner of the layout's marker
+gives a homography that also undoes a 90/180/270° rotation, skew and a phone's perspective. With
+three or four markers the homography is fitted to all their corners (RANSAC); with two (a marker
+cut off or covered) a similarity is fitted instead, which cannot follow perspective but needs fewer
+points; with one marker we do not trust the geometry. Detection runs on a half-scale copy (it is
+the slow part) and the corners are refined on the full image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from kopplingar.forms.layout import (
+    MARKER_IDS,
+    FormKind,
+    FormLayout,
+    get_layout,
+)
+from kopplingar.forms.marks import aruco_dictionary
+from kopplingar.forms.opencv import cv2_module
+
+WORK_DPI = 200.0  # the aligned page: comb boxes are ~55 × 71 px, text lines ~71 px high
+DETECT_MAX_SIDE = 1800  # detection runs on a copy whose longer side is at most this
+
+
+@dataclass
+class Alignment:
+    kind: FormKind
+    marker_ids: list[int]
+    method: str  # "homography" or "similarity"
+    to_layout: np.ndarray  # 3 × 3: image pixels -> aligned page pixels at WORK_DPI
+    rotation: int  # 0, 90, 180 or 270: how far the page was turned (counter-clockwise)
+    reprojection_px: float  # mean corner error after the fit, in aligned pixels
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def quality(self) -> float:
+        """0..1: how much the geometry can be trusted (markers found, fit error)."""
+        base = {4: 1.0, 3: 0.97, 2: 0.85}.get(len(self.marker_ids), 0.5)
+        return base * float(np.clip(1.0 - (self.reprojection_px - 2.0) / 10.0, 0.3, 1.0))
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    cv2 = cv2_module()
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
+    return cv2.aruco.ArucoDetector(aruco_dictionary(), params)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    cv2 = cv2_module()
+    if image.ndim == 3:
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    return np.asarray(image, dtype=np.uint8)
+
+
+def detect_markers(image: np.ndarray) -> dict[int, np.ndarray]:
+    """Marker id -> its four corners (4 × 2, full-image pixels, ArUco's own corner order)."""
+    cv2 = cv2_module()
+    gray = _gray(image)
+    h, w = gray.shape
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = (
+        cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        if scale < 1.0
+        else gray
+    )
+    corners, ids, _ = _detector().detectMarkers(small)
+    found: dict[int, np.ndarray] = {}
+    if ids is None:
+        return found
+    known = {i for kind_ids in MARKER_IDS.values() for i in kind_ids}
+    for quad, marker_id in zip(corners, ids.ravel(), strict=True):
+        marker = int(marker_id)
+        if marker not in known or marker in found:
+            continue
+        pts = np.asarray(quad, dtype=np.float32).reshape(4, 2) / scale
+        found[marker] = pts
+    if found and scale < 1.0:
+        pts = np.concatenate(list(found.values())).reshape(-1, 1, 2).astype(np.float32)
+        window = max(2, round(1.5 / scale))
+        criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)
+        try:
+            refined = cv2.cornerSubPix(gray, pts, (window, window), (-1, -1), criteria)
+        except cv2.error:
+            refined = pts
+        # keep a refinement only when it stays close (a corner on a blurred fax can wander)
+        moved = np.linalg.norm(refined.reshape(-1, 2) - pts.reshape(-1, 2), axis=1)
+        final = np.where((moved < 2.5 / scale)[:, None], refined.reshape(-1, 2), pts.reshape(-1, 2))
+        for k, marker in enumerate(list(found)):
+            found[marker] = final[4 * k : 4 * k + 4]
+    return found
+
+
+def choose_kind(marker_ids: set[int]) -> FormKind | None:
+    """The kind whose markers are in the majority (ties and stray ids give None)."""
+    votes = {kind: len(marker_ids & set(ids)) for kind, ids in MARKER_IDS.items()}
+    best = max(votes.values())
+    winners = [k for k, v in votes.items() if v == best]
+    return winners[0] if best > 0 and len(winners) == 1 else None
+
+
+def _rotation_of(to_layout: np.ndarray) -> int:
+    """How the page was turned: the direction of the layout's 'up' in the image."""
+    inverse = np.linalg.inv(to_layout)
+    a = inverse @ np.array([1000.0, 1000.0, 1.0])
+    b = inverse @ np.array([1000.0, 900.0, 1.0])  # 100 px towards the top of the layout
+    up = (b[:2] / b[2]) - (a[:2] / a[2])
+    angle = float(np.degrees(np.arctan2(-up[1], up[0])))  # image y grows downward
+    # upright: up points to -y, i.e. angle 90°
+    return round(((angle - 90.0) % 360) / 90.0) % 4 * 90
+
+
+def align_from_markers(
+    markers: dict[int, np.ndarray], layout: FormLayout, dpi: float = WORK_DPI
+) -> Alignment | None:
+    """The transform to the layout from the detected markers of ``layout.kind`` (None if < 2)."""
+    cv2 = cv2_module()
+    targets = layout.marker_corners_px(dpi)
+    ids = sorted(i for i in markers if i in targets)
+    if len(ids) < 2:
+        return None
+    src = np.concatenate([markers[i] for i in ids]).astype(np.float32)
+    dst = np.array([p for i in ids for p in targets[i]], dtype=np.float32)
+    matrix: np.ndarray | None
+    if len(ids) >= 3:
+        method = "homography"
+        matrix, _ = cv2.findHomography(src, dst, cv2.RANSAC, 6.0)
+    else:
+        method = "similarity"
+        affine, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+        matrix = None if affine is None else np.vstack([affine, [0.0, 0.0, 1.0]])
+    if matrix is None or not np.all(np.isfinite(matrix)) or abs(np.linalg.det(matrix)) < 1e-9:
+        return None
+    projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), matrix).reshape(-1, 2)
+    error = float(np.linalg.norm(projected - dst, axis=1).mean())
+    if error > 25.0:  # markers that do not sit where the layout puts them: not this form
+        return None
+    return Alignment(
+        kind=layout.kind,
+        marker_ids=ids,
+        method=method,
+        to_layout=matrix,
+        rotation=_rotation_of(matrix),
+        reprojection_px=error,
+    )
+
+
+def align_from_quad(
+    quad: np.ndarray, target: np.ndarray, kind: FormKind, dpi: float = WORK_DPI
+) -> Alignment | None:
+    """A similarity from one known quadrilateral (the QR code) when no markers survived."""
+    cv2 = cv2_module()
+    affine, _ = cv2.estimateAffinePartial2D(
+        np.asarray(quad, np.float32), np.asarray(target, np.float32), method=cv2.LMEDS
+    )
+    if affine is None:
+        return None
+    matrix = np.vstack([affine, [0.0, 0.0, 1.0]])
+    projected = cv2.perspectiveTransform(
+        np.asarray(quad, np.float32).reshape(-1, 1, 2), matrix
+    ).reshape(-1, 2)
+    error = float(np.linalg.norm(projected - np.asarray(target), axis=1).mean())
+    return Alignment(kind, [], "qr_similarity", matrix, _rotation_of(matrix), error)
+
+
+def warp(image: np.ndarray, alignment: Alignment, layout: FormLayout) -> np.ndarray:
+    """The page upright on the layout at WORK_DPI (outside the image: white paper)."""
+    cv2 = cv2_module()
+    width, height = layout.page_size_px(WORK_DPI)
+    gray = _gray(image)
+    # shrinking a lot: pre-blur so the warp averages instead of picking pixels
+    scale = float(np.sqrt(abs(np.linalg.det(alignment.to_layout[:2, :2]))))
+    interpolation = cv2.INTER_AREA if scale < 0.6 else cv2.INTER_LINEAR
+    if scale < 0.6:
+        sigma = 0.5 / scale * 0.6
+        gray = cv2.GaussianBlur(gray, (0, 0), sigma)
+        interpolation = cv2.INTER_LINEAR
+    return np.asarray(
+        cv2.warpPerspective(
+            gray,
+            alignment.to_layout,
+            (width, height),
+            flags=interpolation,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=255,
+        )
+    )
+
+
+def find_form(image: np.ndarray) -> tuple[Alignment | None, dict[int, np.ndarray]]:
+    """Markers on the page and, when they name one form kind, the alignment to its layout."""
+    markers = detect_markers(image)
+    kind = choose_kind(set(markers))
+    if kind is None:
+        return None, markers
+    # the marker positions do not depend on the version: align to the current layout
+    return align_from_markers(markers, get_layout(kind)), markers

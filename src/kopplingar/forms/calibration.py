@@ -1,0 +1,74 @@
+"""Raw reading scores -> the probability that the value is right, fitted on generated scans.
+
+The decoders' posteriors assume independent, well-calibrated cells, and tesseract's word
+confidences are not probabilities at all. ``scripts/calibrate_reader.py`` reads generated scans
+(seeds disjoint from the benchmark's), and fits one isotonic (monotone, piecewise-linear) map per
+kind of value. The table ships as ``models/reader_calibration.json``; without it the raw scores are
+used, capped so that an uncalibrated reader never claims more than it has shown.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+TABLE_PATH = Path(__file__).parent / "models" / "reader_calibration.json"
+UNCALIBRATED_CAP = 0.89  # below the auto-accept threshold: without a table, a person looks
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    if not TABLE_PATH.exists():
+        return {}
+    data = json.loads(TABLE_PATH.read_text())
+    return {
+        kind: (np.asarray(entry["x"], np.float64), np.asarray(entry["y"], np.float64))
+        for kind, entry in data.get("maps", {}).items()
+    }
+
+
+def calibrate(kind: str, raw: float) -> float:
+    """P(correct) for a raw score of a value of ``kind`` (org, subscription, date, text, ...)."""
+    table = _table().get(kind)
+    raw = float(np.clip(raw, 0.0, 1.0))
+    if table is None:
+        return min(raw, UNCALIBRATED_CAP)
+    xs, ys = table
+    return float(np.clip(np.interp(raw, xs, ys), 0.0, 1.0))
+
+
+def isotonic(x: np.ndarray, y: np.ndarray, *, min_bin: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Pool-adjacent-violators on (score, correct) pairs; returns knots for ``np.interp``.
+
+    Scores are first grouped into bins of at least ``min_bin`` samples so that a knot rests on
+    enough evidence, then each knot's accuracy is shrunk towards its lower confidence bound
+    (Wilson, one-sided 90 %) so that small bins do not promise too much.
+    """
+    order = np.argsort(x, kind="stable")
+    xs, ys = np.asarray(x, np.float64)[order], np.asarray(y, np.float64)[order]
+    blocks: list[list[float]] = []  # [sum_y, count, sum_x]
+    for start in range(0, len(xs), min_bin):
+        chunk = slice(start, start + min_bin)
+        blocks.append([float(ys[chunk].sum()), float(len(ys[chunk])), float(xs[chunk].sum())])
+    if len(blocks) > 1 and blocks[-1][1] < min_bin / 2:
+        last = blocks.pop()
+        blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+    merged: list[list[float]] = []
+    for block in blocks:
+        merged.append(block)
+        while len(merged) > 1 and merged[-2][0] / merged[-2][1] > merged[-1][0] / merged[-1][1]:
+            b = merged.pop()
+            merged[-1] = [a + c for a, c in zip(merged[-1], b, strict=True)]
+    knots_x = np.array([b[2] / b[1] for b in merged])
+    z = 1.2816
+    lower: list[float] = []
+    for s, n, _ in merged:
+        p = s / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        lower.append(max(0.0, centre - half))
+    knots_y = np.maximum.accumulate(np.array(lower))
+    return knots_x, knots_y

@@ -1,0 +1,484 @@
+"""Read every field of an aligned form page: comb digits, text lines, the role tick and signatures.
+
+The page is upright on the layout at ``align.WORK_DPI``, so every crop comes straight from
+``layout.rect_px``. Comb boxes go cell by cell through the numpy digit classifier and the
+constrained decoders of ``numbers`` (Luhn, length, a valid date); a number typed without its dash
+lands one box off, and both placements are weighed. Text lines go through one in-process
+tesseract instance for the whole page. Confidences here are raw scores; ``calibration`` maps them
+to the probability of being right.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kopplingar.forms import digits, numbers, tesseract
+from kopplingar.forms.layout import MM, FieldSpec, FormLayout
+from kopplingar.forms.opencv import cv2_module
+from kopplingar.forms.signature import signature_presence
+
+TEXT_FIELDS = (
+    "company_name",
+    "bureau_name",
+    "company_signer_name",
+    "bureau_signer_name",
+    "contact_email",
+)
+EMAIL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZåäöÅÄÖ0123456789@._-+"
+
+
+@dataclass
+class FieldReading:
+    value: str | None
+    confidence: float  # raw, before calibration
+    kind: str  # what produced it: org, subscription, date, text, choice
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class SignatureReading:
+    present: bool
+    confidence: float
+    ink_fraction: float
+    guard: str = ""  # which extra caution overruled the model, if any
+
+
+def _crop(page: np.ndarray, layout: FormLayout, rect_px: tuple[float, ...]) -> np.ndarray:
+    x0, y0, x1, y1 = (round(v) for v in rect_px)
+    h, w = page.shape
+    return page[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
+
+
+def _px(
+    layout: FormLayout, spec_rect: object, dpi: float, grow_mm: float = 0.0
+) -> tuple[float, ...]:
+    box = layout.rect_px(spec_rect, dpi)  # type: ignore[arg-type]
+    g = grow_mm * dpi / 25.4
+    return (box.x0 - g, box.y0 - g, box.x1 + g, box.y1 + g)
+
+
+def comb_cells(
+    page: np.ndarray, layout: FormLayout, spec: FieldSpec, dpi: float
+) -> list[np.ndarray]:
+    """Each comb box as its own crop, exactly the box (the classifier expects border remnants)."""
+    return [_crop(page, layout, _px(layout, r, dpi)) for r in spec.cell_rects()]
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def _empty_p(probs: np.ndarray, index: int) -> float:
+    return float(probs[index, digits.EMPTY])
+
+
+def _all_empty(probs: np.ndarray) -> float:
+    return float(np.prod(probs[:, digits.EMPTY]))
+
+
+def read_org(probs: np.ndarray, spec: FieldSpec) -> FieldReading:
+    """An organisationsnummer, with the dash in its printed box or typed without it (shifted)."""
+    n = len(probs)
+    p_blank = _all_empty(probs)
+    digit_cells = spec.digit_cells()
+    candidates: list[tuple[float, numbers.Reading, str]] = []
+    raws: list[tuple[float, np.ndarray, str]] = []
+    # placement A: ten digits in the boxes around the printed dash, the dash box holds no digit
+    if len(digit_cells) == numbers.ORG_NUMBER_LENGTH:
+        reading = numbers.best_org_number(probs[digit_cells])
+        seps = [i for i in range(n) if i not in digit_cells]
+        prior = float(np.prod([_empty_p(probs, i) for i in seps])) if seps else 1.0
+        candidates.append((prior, reading, "boxes"))
+        raws.append((prior, probs[digit_cells], "boxes"))
+    # placement B: ten digits typed without the dash from the first box on, the last box empty
+    if n > numbers.ORG_NUMBER_LENGTH and spec.separators:
+        reading = numbers.best_org_number(probs[: numbers.ORG_NUMBER_LENGTH])
+        rest = range(numbers.ORG_NUMBER_LENGTH, n)
+        first_sep = min(spec.separators)
+        prior = float(np.prod([_empty_p(probs, i) for i in rest])) * (
+            1.0 - _empty_p(probs, first_sep)
+        )
+        candidates.append((prior, reading, "no_separator"))
+        raws.append((prior, probs[: numbers.ORG_NUMBER_LENGTH], "no_separator"))
+    total = sum(c[0] for c in candidates) + 1e-12
+    if p_blank > 0.5:
+        return FieldReading(None, p_blank, "org", {"raw": numbers.raw_reading(probs)})
+    # every reading of both placements, weighted by how well its placement fits the empty boxes
+    scored: dict[str, tuple[float, str, numbers.Reading]] = {}
+    for prior, reading, placement in candidates:
+        options = [(reading.value, reading.confidence), *reading.alternatives]
+        for text, posterior in options:
+            if not text:
+                continue
+            weight = posterior * prior / total * (1.0 - p_blank)
+            if weight > scored.get(text, (-1.0, "", reading))[0]:
+                scored[text] = (weight, placement, reading)
+    # what the cells say without the check: a number written wrong must be reported as written
+    # (the rules reject it as invalid), not "corrected" into a valid one nobody wrote
+    invalid: tuple[float, str, str] | None = None
+    for prior, cells, placement in raws:
+        digits_only = cells[:, : digits.EMPTY]
+        text = "".join(str(int(d)) for d in digits_only.argmax(axis=1))
+        weight = float(np.prod(digits_only.max(axis=1))) * prior / total * (1.0 - p_blank)
+        if not numbers.luhn_ok(text) and (invalid is None or weight > invalid[0]):
+            invalid = (weight, text, placement)
+    best_valid = max((w for w, _, _ in scored.values()), default=0.0)
+    if invalid is not None and invalid[0] > best_valid:
+        weight, text, placement = invalid
+        return FieldReading(
+            f"{text[:6]}-{text[6:]}",
+            weight,
+            "org_invalid",
+            {"raw": numbers.raw_reading(probs), "placement": placement, "luhn_ok": False},
+        )
+    if not scored:
+        return FieldReading(None, 0.0, "org", {"raw": numbers.raw_reading(probs)})
+    ranked = sorted(scored.items(), key=lambda kv: kv[1][0], reverse=True)
+    best, (confidence, placement, reading) = ranked[0]
+    return FieldReading(
+        f"{best[:6]}-{best[6:]}",
+        confidence,
+        "org",
+        {
+            "raw": reading.raw,
+            "placement": placement,
+            "luhn_ok": True,
+            "alternatives": [(f"{t[:6]}-{t[6:]}", w) for t, (w, _, _) in ranked[1:8]],
+        },
+    )
+
+
+def read_subscription(probs: np.ndarray, lo: int, hi: int) -> FieldReading:
+    p_blank = _all_empty(probs)
+    if p_blank > 0.5:
+        return FieldReading(None, p_blank, "subscription", {"raw": numbers.raw_reading(probs)})
+    reading = numbers.best_digits(probs, (lo, hi))
+    return FieldReading(
+        reading.value,
+        reading.confidence * (1.0 - p_blank),
+        "subscription",
+        {"raw": reading.raw, "alternatives": reading.alternatives},
+    )
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return 2000 <= day.year <= 2100
+
+
+def read_date(probs: np.ndarray, spec: FieldSpec) -> FieldReading:
+    """YYYY-MM-DD in its boxes (or typed without dashes): the most probable real calendar date."""
+    p_blank = _all_empty(probs)
+    if p_blank > 0.5:
+        return FieldReading(None, p_blank, "date", {"raw": numbers.raw_reading(probs)})
+    digit_cells = spec.digit_cells()
+    options: list[tuple[float, str]] = []
+    placements = [(digit_cells, [i for i in range(len(probs)) if i not in digit_cells])]
+    if spec.separators:
+        placements.append((list(range(8)), list(range(8, len(probs)))))
+    for cells, others in placements:
+        if len(cells) != 8:
+            continue
+        prior = float(np.prod([_empty_p(probs, i) for i in others])) if others else 1.0
+        reading = numbers.best_digits(probs[cells], (8, 8), left_aligned=True, keep=16)
+        for value, score in [(reading.value, reading.confidence), *reading.alternatives]:
+            if value and _valid_date(value):
+                options.append((score * prior, value))
+    if not options:
+        return FieldReading(None, 0.05, "date", {"raw": numbers.raw_reading(probs)})
+    total = sum(s for s, _ in options) + 1e-12
+    score, value = max(options)
+    # the posterior of the best date among all placements, times how sure we are it is not blank
+    confidence = min(1.0, score / max(total, score)) * min(1.0, total * 2) * (1.0 - p_blank)
+    return FieldReading(f"{value[:4]}-{value[4:6]}-{value[6:]}", confidence, "date")
+
+
+def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, FieldReading]:
+    """Every comb field of the page, classified in one batch."""
+    from kopplingar.forms.layout import SUBSCRIPTION_MAX_DIGITS, SUBSCRIPTION_MIN_DIGITS
+
+    specs = [f for f in layout.fields if f.type == "comb"]
+    cells: list[np.ndarray] = []
+    spans: list[tuple[int, int]] = []
+    for spec in specs:
+        crops = comb_cells(page, layout, spec, dpi)
+        spans.append((len(cells), len(cells) + len(crops)))
+        cells.extend(crops)
+    probs = digits.classify_cells(cells)
+    out: dict[str, FieldReading] = {}
+    for spec, (a, b) in zip(specs, spans, strict=True):
+        evidence, seen = tesseract_cell_evidence(cells[a:b])
+        p = fuse(probs[a:b], evidence)
+        if spec.name.endswith("org_number"):
+            out[spec.name] = read_org(p, spec)
+        elif spec.name == "subscription_number":
+            out[spec.name] = read_subscription(p, SUBSCRIPTION_MIN_DIGITS, SUBSCRIPTION_MAX_DIGITS)
+        else:
+            out[spec.name] = read_date(p, spec)
+        reading = out[spec.name]
+        # both readers independently saw the same digits: calibrated as its own group
+        tess_digits = "".join(str(seen[i]) for i in sorted(seen))
+        if reading.value and tess_digits == re.sub(r"\D", "", reading.value):
+            reading.details["agreed"] = True
+            reading.kind += "+agreed"
+    return out
+
+
+TESSERACT_WEIGHT = 0.7  # tesseract's per-cell evidence is tempered: it is weak on handwriting
+GAP_PX = 30  # wide gaps: tesseract keeps neighbouring digits apart
+
+
+def _cell_interior(cell: np.ndarray) -> np.ndarray:
+    """The inside of a comb box, binarised (tesseract misses a third of grey typed digits)."""
+    cv2 = cv2_module()
+    h, w = cell.shape
+    inner = cell[int(h * 0.12) : h - int(h * 0.12), int(w * 0.14) : w - int(w * 0.14)]
+    if inner.size == 0 or tesseract.looks_blank(inner):
+        return inner
+    smooth = cv2.GaussianBlur(inner, (0, 0), 0.7)
+    return np.asarray(cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1])
+
+
+def tesseract_cell_evidence(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[int, int]]:
+    """Per cell, what tesseract read there as likelihoods over 0-9 and EMPTY (uniform where it
+    read nothing), and the digit it read per cell. The interiors of the inked cells go through
+    tesseract as one line (one call per comb field) and every character is put back into its
+    cell by its position."""
+    n = len(cells)
+    evidence = np.ones((n, digits.N_CLASSES), np.float64)
+    parts: list[np.ndarray] = []
+    spans: list[tuple[int, int, int]] = []  # (cell, x0, x1) in the strip
+    x = GAP_PX
+    inners = [_cell_interior(c) for c in cells]
+    height = min((i.shape[0] for i in inners if i.size), default=0)
+    if height < 8:
+        return evidence, {}
+    for index, inner in enumerate(inners):
+        if inner.size == 0 or tesseract.looks_blank(inner):
+            continue
+        parts += [inner[:height], np.full((height, GAP_PX), 255, np.uint8)]
+        spans.append((index, x, x + inner.shape[1]))
+        x += inner.shape[1] + GAP_PX
+    if not parts:
+        return evidence, {}
+    strip = np.pad(np.hstack(parts), ((16, 16), (GAP_PX + 2, 16)), constant_values=255)
+    try:
+        symbols = tesseract.ocr_symbols(strip, tesseract.DIGITS)
+    except tesseract.TesseractTimeoutError:
+        return evidence, {}
+    seen: dict[int, tuple[int, float]] = {}
+    for sym in symbols:
+        if len(sym.text) != 1 or not sym.text.isdigit():
+            continue
+        centre = (sym.box[0] + sym.box[2]) / 2 - 2
+        for index, x0, x1 in spans:
+            inside = x0 - GAP_PX / 2 <= centre < x1 + GAP_PX / 2
+            if inside and (index not in seen or sym.confidence > seen[index][1]):
+                seen[index] = (int(sym.text), sym.confidence)
+    for index, (digit, conf) in seen.items():
+        c = float(np.clip(conf, 0.5, 0.97))
+        row = np.full(digits.N_CLASSES, (1.0 - c) / 10.0)
+        row[digit] = c
+        evidence[index] = row**TESSERACT_WEIGHT
+    return evidence, {index: digit for index, (digit, _) in seen.items()}
+
+
+def fuse(probs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+    """Classifier probabilities times tesseract's likelihoods, renormalised per cell."""
+    fused = np.asarray(probs, np.float64) * evidence
+    return np.asarray(fused / fused.sum(axis=1, keepdims=True))
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def _clean_text_crop(crop: np.ndarray) -> np.ndarray:
+    """Binarise (scanner grain and JPEG noise cost tesseract whole letters) and whiten what is
+    left of the box border so that it is not read as I or |."""
+    cv2 = cv2_module()
+    if crop.size == 0:
+        return crop
+    smooth = cv2.GaussianBlur(crop, (0, 0), 0.8)
+    _, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if int(np.percentile(crop, 99)) - int(crop.min()) < 60:
+        binary = np.full_like(crop, 255)  # no contrast: Otsu would turn grain into letters
+    ink = (crop < min(160, int(np.percentile(crop, 50)) - 40)).astype(np.uint8)
+    h, w = crop.shape
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(10, w // 6)), np.uint8))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(10, int(h * 0.8)), 1), np.uint8))
+    lines = cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) > 0
+    out = np.asarray(binary).copy()
+    out[lines] = 255
+    # specks and bits of the printed label that touch the crop's edge are not the value
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((out < 128).astype(np.uint8), 8)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        touches = y == 0 or y + bh >= h or x == 0 or x + bw >= w
+        if area < 6 or (touches and bh < 0.35 * h):
+            out[labels == i] = 255
+    return np.pad(out, 12, constant_values=255)  # tesseract wants a white margin
+
+
+def _line_words(crop: np.ndarray, lang: str) -> tesseract.LineResult:
+    """One line of text; unsure words at its ends (specks, bits of the border) are dropped."""
+    words = [w for w in tesseract.ocr_words(crop, lang, psm=tesseract.PSM_SINGLE_LINE) if w.text]
+    while words and words[-1].confidence < 0.5 and len(words[-1].text) <= 3:
+        words.pop()
+    while words and words[0].confidence < 0.5 and len(words[0].text) <= 2:
+        words.pop(0)
+    if not words:
+        return tesseract.LineResult("", 0.0)
+    confidence = float(np.mean([w.confidence for w in words]))
+    return tesseract.LineResult(" ".join(w.text for w in words), confidence)
+
+
+def read_texts(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, FieldReading]:
+    """The text fields through one tesseract instance (a line each)."""
+    names = [n for n in TEXT_FIELDS if n in layout.field_names]
+    crops = []
+    for name in names:
+        spec = layout.field(name)
+        # a little larger than the box: handwriting leaves it; the cleaner removes the border
+        crops.append(_clean_text_crop(_crop(page, layout, _px(layout, spec.rect, dpi, 0.6))))
+    # Swedish data for names; e-mail addresses through the English model, which knows "@"
+    results = [
+        _line_words(crop, "eng" if name == "contact_email" else "swe")
+        for name, crop in zip(names, crops, strict=True)
+    ]
+    out: dict[str, FieldReading] = {}
+    for name, crop, result in zip(names, crops, results, strict=True):
+        blank = tesseract.looks_blank(crop)
+        text = result.text.strip(" |_.,:;'\"")
+        if name == "contact_email":
+            text = text.replace(" ", "")
+        if blank or not text:
+            out[name] = FieldReading(None, 0.95 if blank else 0.3, "text", {"blank": blank})
+        else:
+            out[name] = FieldReading(text, result.confidence, "text")
+    return out
+
+
+# --- ticks and signatures ------------------------------------------------------------------------
+
+
+def _ink_share(crop: np.ndarray) -> float:
+    if crop.size == 0:
+        return 0.0
+    paper = float(np.percentile(crop, 95))
+    return float(np.mean(crop < paper - 80))
+
+
+def read_role(page: np.ndarray, layout: FormLayout, dpi: float) -> FieldReading:
+    """Which role box is ticked: the one with clearly more ink inside its border."""
+    spec = layout.field("company_signer_role")
+    shares = {
+        o.value: _ink_share(_crop(page, layout, _px(layout, o.rect.inset(0.9 * MM), dpi)))
+        for o in spec.options
+    }
+    ranked = sorted(shares.items(), key=lambda kv: kv[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    details: dict[str, object] = {"ink": {k: round(v, 4) for k, v in shares.items()}}
+    if top < 0.03:
+        return FieldReading(None, float(np.clip(1.0 - top / 0.03, 0.5, 0.99)), "choice", details)
+    if second >= 0.03 and second > 0.5 * top:
+        return FieldReading(None, 0.2, "choice", details)  # both ticked: a person decides
+    margin = (top - second) / top
+    return FieldReading(
+        best, float(np.clip(0.5 + 0.5 * margin * min(top / 0.06, 1.0), 0, 0.999)), "choice", details
+    )
+
+
+SIGNATURE_MARGIN_MM = 1.2
+DOUBT = 0.6  # confidence of an "absent" we reached by overruling the model: a person looks
+
+
+def _interior_ink(crop: np.ndarray, margin_px: int) -> np.ndarray:
+    """Ink inside the box border (long straight lines removed)."""
+    cv2 = cv2_module()
+    inner = crop[margin_px:-margin_px, margin_px:-margin_px] if margin_px else crop
+    if inner.size == 0:
+        return np.zeros((0, 0), bool)
+    paper = float(np.percentile(inner, 90))
+    ink = (inner < paper - 70).astype(np.uint8)
+    h, w = ink.shape
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(15, w // 4)), np.uint8)) | (
+        cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(15, int(h * 0.6)), 1), np.uint8))
+    )
+    return np.asarray((ink > 0) & (cv2.dilate(lines, np.ones((5, 5), np.uint8)) == 0))
+
+
+def ink_only_at_edges(crop: np.ndarray, margin_px: int) -> bool:
+    """Ink only in a side band or corner of the box: a stamp's edge or a neighbour's mark, not a
+    signature (a signature reaches the middle of the box)."""
+    ink = _interior_ink(crop, margin_px)
+    total = int(ink.sum())
+    if total == 0:
+        return True
+    h, w = ink.shape
+    core = ink[int(h * 0.2) : int(h * 0.8), int(w * 0.18) : int(w * 0.82)]
+    if int(core.sum()) < 0.12 * total:
+        return True
+    # ink that comes in across one side and stays near it (the rim of a stamp beside the box)
+    ys, xs = np.nonzero(ink)
+    edge = 3
+    bands = (
+        (ys.max() < 0.3 * h, ink[:edge].any()),
+        (ys.min() > 0.7 * h, ink[-edge:].any()),
+        (xs.max() < 0.22 * w, ink[:, :edge].any()),
+        (xs.min() > 0.78 * w, ink[:, -edge:].any()),
+    )
+    return any(near and touching for near, touching in bands)
+
+
+def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
+    """The box with every confidently recognised printed word whitened, and how many there were:
+    a typed or stamped name is not a signature."""
+    try:
+        words = tesseract.ocr_words(crop) or tesseract.ocr_words(
+            _clean_text_crop(crop)[12:-12, 12:-12]
+        )
+    except tesseract.TesseractTimeoutError:
+        return crop, 0
+    out = crop.copy()
+    count = 0
+    for word in words:
+        letters = sum(ch.isalpha() for ch in word.text)
+        if word.confidence >= 0.75 and letters >= 2 and letters >= 0.6 * len(word.text):
+            x0, y0, x1, y1 = word.box
+            out[max(y0 - 2, 0) : y1 + 2, max(x0 - 2, 0) : x1 + 2] = 255
+            count += 1
+    return out, count
+
+
+def read_signatures(
+    page: np.ndarray, layout: FormLayout, dpi: float
+) -> dict[str, SignatureReading]:
+    """Presence per box from ``signature_presence``, only ever made more cautious here: a box
+    whose ink sits only at its edges, or which is printed words once they are taken away, is
+    not called signed (a person looks instead)."""
+    margin = round(SIGNATURE_MARGIN_MM * dpi / 25.4)
+    out: dict[str, SignatureReading] = {}
+    for box in layout.signatures:
+        crop = _crop(page, layout, _px(layout, box.rect, dpi, SIGNATURE_MARGIN_MM))
+        present, confidence, features = signature_presence(crop)
+        guard = ""
+        if present and ink_only_at_edges(crop, margin + 4):
+            present, confidence, guard = False, DOUBT, "edge_ink"
+        if present:
+            cleaned, words = without_printed_words(crop)
+            if words:
+                still, conf2, _ = signature_presence(cleaned)
+                if not still:
+                    present, confidence, guard = False, DOUBT, "printed_text"
+                else:
+                    confidence = min(confidence, conf2)
+        out[box.party] = SignatureReading(bool(present), float(confidence), features.ink_fraction)
+        if guard:
+            out[box.party].guard = guard
+    return out

@@ -1,0 +1,88 @@
+"""Calibration maps and the reader's number decoding rules (no OCR)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from kopplingar.forms import calibration, digits, fields
+from kopplingar.forms.layout import get_layout
+from kopplingar.forms.reader import canonical, interpret_qr
+from kopplingar.forms.simulator import SAMPLE_SECRET
+
+
+def test_isotonic_map_is_monotone_and_conservative() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, 2000)
+    y = rng.uniform(0, 1, 2000) < x  # a score that is exactly P(correct)
+    xs, ys = calibration.isotonic(x, y, min_bin=50)
+    assert np.all(np.diff(ys) >= 0)
+    mapped = np.interp(x, xs, ys)
+    high = mapped >= 0.9
+    assert high.any() and y[high].mean() >= 0.9  # what it calls >= 0.9 is right that often
+
+
+def test_shipped_table_is_monotone_per_kind() -> None:
+    for kind in ("org", "subscription", "date", "text"):
+        values = [calibration.calibrate(kind, r) for r in np.linspace(0, 1, 21)]
+        assert all(b >= a - 1e-9 for a, b in itertools.pairwise(values))
+
+
+def _onehot(text: str) -> np.ndarray:
+    probs = np.full((len(text), digits.N_CLASSES), 0.001)
+    for i, ch in enumerate(text):
+        probs[i, digits.EMPTY if ch == "_" else int(ch)] = 1.0
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_org_number_in_its_boxes_or_typed_without_dash() -> None:
+    spec = get_layout("connect").field("company_org_number")
+    boxed = fields.read_org(_onehot("556677_8899"), spec)
+    shifted = fields.read_org(_onehot("5566778899_"), spec)
+    assert boxed.value == shifted.value == "556677-8899"
+    assert boxed.details["placement"] == "boxes" and shifted.details["placement"] == "no_separator"
+
+
+def test_confidently_written_invalid_org_number_is_reported_as_written() -> None:
+    spec = get_layout("connect").field("company_org_number")
+    reading = fields.read_org(_onehot("556677_8898"), spec)  # fails the Luhn check
+    assert reading.value == "556677-8898" and reading.details["luhn_ok"] is False
+
+
+def test_blank_comb_is_empty() -> None:
+    spec = get_layout("connect").field("company_org_number")
+    assert fields.read_org(_onehot("_" * 11), spec).value is None
+    assert fields.read_subscription(_onehot("_" * 12), 4, 12).value is None
+
+
+def test_dates_must_be_real_days() -> None:
+    spec = get_layout("connect").field("company_sign_date")
+    assert fields.read_date(_onehot("2025_11_09"), spec).value == "2025-11-09"
+    bad = fields.read_date(_onehot("2025_13_45"), spec)
+    assert bad.value != "2025-13-45" and bad.confidence < 0.5
+
+
+def test_canonical_values() -> None:
+    assert canonical("company_org_number", "5566778899") == "556677-8899"
+    assert canonical("bureau_sign_date", "20251109") == "2025-11-09"
+    assert canonical("company_name", "  ") is None
+
+
+def test_qr_interpretation() -> None:
+    from kopplingar.forms import qrpayload
+
+    good = qrpayload.encode("disconnect", "1", "PC-000042", SAMPLE_SECRET)
+    info = interpret_qr(good, SAMPLE_SECRET)
+    assert (info.kind, info.version, info.form_id, info.form_id_valid) == (
+        "disconnect",
+        "1",
+        "PC-000042",
+        True,
+    )
+    forged = good.replace("PC-000042", "PC-000043")
+    info = interpret_qr(forged, SAMPLE_SECRET)
+    assert info.form_id == "PC-000043" and info.form_id_valid is False
+    assert interpret_qr("https://example.com", SAMPLE_SECRET).kind is None
+    blank = interpret_qr("KPL1:C:1", SAMPLE_SECRET)
+    assert blank.kind == "connect" and blank.form_id_valid is None
