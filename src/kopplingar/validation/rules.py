@@ -314,9 +314,20 @@ class _Rules:
                 detail=str(org),
                 field_name="bureau_org_number",
             )
-        elif not self.sure(value):
+        elif not self.sure(value) and not self.bureau_confirmed(bureau, value):
             self.found.add(Code.LOW_CONFIDENCE, certain=False, field_name="bureau_org_number")
         return bureau
+
+    def bureau_confirmed(self, bureau: Bureau, value: FieldValue) -> bool:
+        """A moderately sure bureau number is confirmed when the bureau name read beside it is
+        the registry's name for that number (two independent readings agree)."""
+        if value.confidence < self.limits.confirmed_pair:
+            return False
+        name = self.reading.field("bureau_name")
+        if not name.value or name.confidence < self.limits.confirmed_pair:
+            return False
+        score = fuzz.token_sort_ratio(normalise_name(name.value), normalise_name(bureau.name))
+        return float(score) >= self.limits.name_exact
 
     def signer(self, field_name: str, candidates: list[Person], code: Code) -> str | None:
         value = self.reading.field(field_name)

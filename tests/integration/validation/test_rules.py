@@ -215,3 +215,13 @@ def test_a_prefilled_form_id_must_be_known_unused_and_match(db: Database) -> Non
         request.used_by_case = 12
     used = run(db, with_id(made.form_id))
     assert used.verdict is Verdict.REJECT and "duplicate" in used.codes
+
+
+def test_the_bureau_name_confirms_a_moderately_sure_bureau_number(db: Database) -> None:
+    assert run(db, reading(bureau_org_number=("556677-8899", 0.8))).verdict is Verdict.APPLY
+    other_name = reading(
+        bureau_org_number=("556677-8899", 0.8), bureau_name="Storbyrån Revision KB"
+    )
+    assert run(db, other_name).verdict is Verdict.REVIEW
+    too_weak = reading(bureau_org_number=("556677-8899", 0.4))
+    assert run(db, too_weak).verdict is Verdict.REVIEW
