@@ -181,9 +181,17 @@ def digital_route(app: App) -> None:
     app.deliver_mail()
     console.print("Anna begär bortkoppling; Ivar godkänner; bekräftelser går till Anna och Ivar.")
     lists = connections.client_lists(app.db, BUREAU)
-    console.print(
-        "Klientlistan nu: " + ", ".join(f"{e.name} ({e.org_number})" for e in lists["client_list"])
-    )
+    for key, title in (("activation_list", "Aktiveringslistan"), ("client_list", "Klientlistan")):
+        names = ", ".join(f"{e.name} ({e.org_number})" for e in lists[key]) or "tom"
+        console.print(f"{title} för Siffrorna Redovisning AB nu: {names}")
+
+
+def _mail_kind(subject: str) -> str:
+    if subject.startswith("Sv:"):
+        return "svar till avsändaren om en avvisad blankett"
+    if subject.startswith("Bekräftelse"):
+        return "bekräftelse till båda parter efter en ändring"
+    return "förfrågan med länk till klientens systemadministratör"
 
 
 def main() -> None:
@@ -201,14 +209,20 @@ def main() -> None:
     digital_route(app)
     mails = sorted(app.settings.outbox_dir.glob("*.eml"))
     purposes = Counter(
-        message_from_bytes(p.read_bytes(), policy=default)["Subject"].split(":")[0] for p in mails
+        _mail_kind(str(message_from_bytes(p.read_bytes(), policy=default)["Subject"]))
+        for p in mails
     )
     console.rule("[bold]Utgående e-post")
     console.print(f"Utgående e-post ({len(mails)} st) ligger i {app.settings.outbox_dir}")
     for subject, count in purposes.most_common():
         console.print(f"  • {count} × {subject}")
     console.print(
-        f"\nGranskningsdesken och sidorna: KOPPLINGAR_HOME={home} .venv/bin/kopplingar web\n"
+        f"\nGranskningsdesken (/desk): skapa en användare med\n"
+        f"  echo 'ett-långt-lösenord' | KOPPLINGAR_HOME={home} .venv/bin/kopplingar staff add "
+        f"rut@fortnox.se --name Rut --role reviewer --password-stdin"
+    )
+    console.print(
+        f"Starta sidorna: KOPPLINGAR_HOME={home} .venv/bin/kopplingar web\n"
         f"  → {app.settings.public_url}/  (ärenden: .venv/bin/kopplingar cases; review: .venv/bin/kopplingar review list)"
     )
 

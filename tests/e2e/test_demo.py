@@ -29,5 +29,7 @@ def test_demo_runs_the_paper_and_the_digital_route(tmp_path: Path) -> None:
     totals = re.search(r"Genomförda: (\d+), avvisade: (\d+) .*till granskning: (\d+)", proc.stdout)
     assert totals is not None
     assert sum(int(n) for n in totals.groups()) >= samples  # every mail became at least one case
+    assert int(totals.group(1)) >= 1  # valid forms are applied without a person
+    assert int(totals.group(2)) >= 1  # defective ones are rejected with a reply
     assert "godkänd av ivar@cykelverkstan.se" in proc.stdout
     assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) >= 5
