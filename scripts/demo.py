@@ -22,6 +22,7 @@ from email.policy import default
 from email.utils import make_msgid
 from pathlib import Path
 
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -198,7 +199,7 @@ def main() -> None:
     home = Path(os.environ.get("KOPPLINGAR_HOME", ROOT / "var" / "demo"))
     shutil.rmtree(home, ignore_errors=True)
     # The samples' prefilled QR codes are signed with the simulator's published demo key.
-    app = build(Settings(home=home, secret_key=SAMPLE_SECRET.decode()))
+    app = build(Settings(home=home, secret_key=SecretStr(SAMPLE_SECRET.decode())))
     report = registry.load_registry(
         app.db, parse_registry((ROOT / "samples" / "registry.json").read_bytes())
     )

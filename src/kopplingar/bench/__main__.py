@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = ("reading",)
+BENCHMARKS = ("reading", "pipeline")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
     if name not in BENCHMARKS:
         print(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
         return 2
+    if name == "pipeline":
+        from kopplingar.bench import pipeline
+
+        return pipeline.main(args)
     from kopplingar.bench import reading
 
     return reading.main(args)

@@ -21,6 +21,8 @@ from kopplingar.domain.orgnr import OrgNumber
 from kopplingar.validation.reading import FieldValue, FormReading
 from kopplingar.validation.reasons import Code, Reason
 
+COMPANY_ROLES = frozenset({"firmatecknare", "systemadministratör"})
+
 
 class Verdict(StrEnum):
     APPLY = "apply"
@@ -175,6 +177,7 @@ class _Rules:
                 self.registry.bureau_admins(bureau.org_number),
                 Code.BUREAU_SIGNER_NOT_AUTHORIZED,
             )
+            self.check_role()
             self.check_state(kind, company, bureau, decision)
         self.check_form_id(kind, company, bureau)
         if found.certain:
@@ -328,6 +331,16 @@ class _Rules:
             return False
         score = fuzz.token_sort_ratio(normalise_name(name.value), normalise_name(bureau.name))
         return float(score) >= self.limits.name_exact
+
+    def check_role(self) -> None:
+        """The form says in what capacity the company signed; a form without it is incomplete,
+        and a person checks it against the registry rather than the machine guessing."""
+        role = self.reading.field("company_signer_role")
+        if (role.value or "").strip().casefold() not in COMPANY_ROLES or not self.sure(role):
+            detail = "firmatecknare eller systemadministratör är inte ikryssat"
+            self.found.add(
+                Code.LOW_CONFIDENCE, certain=False, detail=detail, field_name="company_signer_role"
+            )
 
     def signer(self, field_name: str, candidates: list[Person], code: Code) -> str | None:
         value = self.reading.field(field_name)

@@ -112,6 +112,8 @@ def test_confident_defects_are_rejected_with_their_reason(
         {"bureau_org_number": ("556677-8899", 0.4)},
         {"company_signer_name": ("Bertil Berg", 0.3)},
         {"company_org_number": ("559123-4562", 0.5)},
+        {"company_signer_role": ""},  # the capacity box was not ticked
+        {"company_signer_role": ("firmatecknare", 0.4)},
     ],
 )
 def test_doubtful_readings_go_to_a_person(db: Database, overrides: dict[str, Any]) -> None:
