@@ -101,3 +101,14 @@ def sign_in_link(*, recipient_name: str, link: str, minutes: int) -> tuple[str, 
         "att logga in kan du bortse från det här meddelandet."
     )
     return "Din inloggningslänk till Kopplingar", body + SIGNATURE
+
+
+def receipt(*, file_name: str | None, case_id: int) -> tuple[str, str]:
+    """The form arrived and waits for a person: no need to send it again."""
+    about = f" ({file_name})" if file_name else ""
+    body = (
+        f"Hej,\n\nVi har tagit emot blanketten{about}. Den granskas nu av vår kundtjänst, och ni får "
+        "ett nytt besked när kopplingen är genomförd eller om något behöver kompletteras. Ni behöver "
+        f"inte skicka blanketten igen. Ange ärendenummer {case_id} om ni har frågor."
+    )
+    return f"Blanketten är mottagen (ärende {case_id})", body + SIGNATURE

@@ -279,6 +279,7 @@ def settle(
             transition(
                 session, case, CaseStatus.REVIEW, actor=claim.owner, now=now, note=outcome.code
             )
+            queue_receipt(session, case, now)
             return [case.id]
         forms = [r for r in outcome if r.form.kind is not None]
         if not forms:
@@ -418,6 +419,7 @@ def apply_decision(
         transition(
             session, case, CaseStatus.REVIEW, actor=actor, now=now, note=",".join(decision.codes)
         )
+        queue_receipt(session, case, now)
     return decision
 
 
@@ -442,12 +444,34 @@ def _apply(
 def queue_rejection_reply(
     session: Session, case: CaseRow, reasons: list[Reason], now: datetime
 ) -> None:
-    """Reply to the sender of the scan (only mail cases with a trustworthy sender address)."""
-    if not case.reply_to or case.replied_at is not None or never_reply_to(case.reply_to):
+    """Tell the sender why the form was not applied and what to do (once per decision)."""
+    if case.replied_at is not None:
         return
     subject, body = templates.rejection(
         reasons=[(r.text, r.advice) for r in reasons], file_name=case.file_name, case_id=case.id
     )
+    if _reply_to_sender(session, case, subject, body, purpose="rejection", now=now):
+        case.replied_at = now
+        record_event(
+            session, case, action="replied", actor="notify", now=now, from_status=case.status
+        )
+
+
+def queue_receipt(session: Session, case: CaseRow, now: datetime) -> None:
+    """Tell the sender the form arrived and a person is looking at it (when it goes to review)."""
+    subject, body = templates.receipt(file_name=case.file_name, case_id=case.id)
+    if _reply_to_sender(session, case, subject, body, purpose="receipt", now=now):
+        record_event(
+            session, case, action="receipt", actor="notify", now=now, from_status=case.status
+        )
+
+
+def _reply_to_sender(
+    session: Session, case: CaseRow, subject: str, body: str, *, purpose: str, now: datetime
+) -> bool:
+    """A threaded reply to the sender of the scan; only mail cases with a trustworthy sender."""
+    if not case.reply_to or never_reply_to(case.reply_to):
+        return False
     headers = {"Auto-Submitted": "auto-replied"}  # RFC 3834: autoresponders must not answer
     if case.message_id:
         headers |= {"In-Reply-To": case.message_id, "References": case.message_id}
@@ -456,12 +480,11 @@ def queue_rejection_reply(
         to=[case.reply_to],
         subject=templates.reply_subject(case.subject, subject),
         body=body,
-        purpose="rejection",
+        purpose=purpose,
         headers=headers,
         now=now,
     )
-    case.replied_at = now
-    record_event(session, case, action="replied", actor="notify", now=now, from_status=case.status)
+    return True
 
 
 NO_REPLY_LOCAL_PARTS = (

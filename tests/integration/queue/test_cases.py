@@ -258,3 +258,23 @@ def test_a_case_that_keeps_killing_workers_goes_to_a_person(tmp_path: Path) -> N
     assert statuses(app)[case_id] == ("review", None, ["unreadable"])
     with app.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(OperationRow)) == 0
+
+
+def test_a_mailed_form_that_waits_for_a_person_gets_a_receipt(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    settings = Settings(home=tmp_path)
+    doubtful = form_mail(
+        "doubt", attachments=[(scripted_document([form(conf=0.5)]), "application/pdf", "d.pdf")]
+    )
+    deliver(settings.resolved_maildir, doubtful)
+    poller = build_poller(settings)
+    poller.open()
+    poller.poll_once()
+    run_all(app)
+    assert [s for s, *_ in statuses(app).values()] == ["review"]
+    [receipt] = [
+        message_from_bytes(p.read_bytes(), policy=default)
+        for p in app.settings.outbox_dir.glob("*.eml")
+    ]
+    assert receipt["To"] == "anna@example.se" and receipt["In-Reply-To"]
+    assert "granskas nu av vår kundtjänst" in receipt.get_content()  # type: ignore[attr-defined]
