@@ -52,7 +52,7 @@ def rejections(app: App) -> list:  # type: ignore[type-arg]
     return [
         m
         for m in outbox(app)
-        if m["To"] == "anna@example.se" and "kunde inte behandlas" in m["Subject"]
+        if m["To"] == "anna@example.se" and "Vi kunde tyvärr inte" in m.get_content()  # type: ignore[attr-defined]
     ]
 
 
@@ -219,13 +219,6 @@ def test_original_mail_is_shown_as_text_never_as_html(desk: tuple[App, Cases]) -
 
 def test_held_back_replies_are_sent_by_a_person(tmp_path: Path) -> None:
     app, cases = build_desk(tmp_path / "home", reply_on_reject=False)
-
-    def rejections(app) -> list:  # type: ignore[type-arg]
-        return [
-            m
-            for m in outbox(app)
-            if m["To"] == "anna@example.se" and "kunde inte behandlas" in m["Subject"]
-        ]
 
     assert not rejections(app)  # receipts for the cases in review may be there; no rejection reply
     client = client_of(app)
