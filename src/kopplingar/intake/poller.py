@@ -12,13 +12,17 @@ rejected is the case queue's decision; it may file such mail under ``folder_reje
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+
+from sqlalchemy.orm import Session
 
 from kopplingar.intake import mime
 from kopplingar.intake.ledger import (
@@ -28,7 +32,7 @@ from kopplingar.intake.ledger import (
     Recorded,
     StoredDocument,
 )
-from kopplingar.intake.rawstore import RawStore, sha256_hex
+from kopplingar.intake.rawstore import RawStore, sha256_hex, writes_in_transaction
 from kopplingar.intake.source import MailSource, MessageRef, SourceConnectionError
 from kopplingar.storage.mail_tables import MailState
 
@@ -172,7 +176,14 @@ class Poller:
         return state, folder
 
     def _record_raw(self, ref: MessageRef, raw: bytes) -> Recorded:
-        key = self.raw_store.put(raw)
+        """Raw bytes durable before (file store) or with (database store) the mail's record."""
+        in_transaction = writes_in_transaction(self.raw_store)
+        write_raw: Callable[[Session], object] | None = None
+        if in_transaction is None:
+            key = self.raw_store.put(raw)
+        else:
+            key = sha256_hex(raw)
+            write_raw = functools.partial(in_transaction.put_in, data=raw)
         checkpoint("stored")
         recorded = self.ledger.record(
             Location(self.source.name, self.uidvalidity, ref.uid, key),
@@ -180,6 +191,7 @@ class Poller:
             size=len(raw),
             raw_key=key,
             summary=mime.read_summary(raw),
+            write_raw=write_raw,
         )
         checkpoint("committed")
         return recorded
