@@ -52,6 +52,7 @@ class App:
             options=self.settle_options(),
             lease_seconds=self.settings.lease_seconds,
             after_case=self.deliver_mail,
+            shutdown_grace_seconds=self.settings.shutdown_grace_seconds,
         )
 
 

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy.orm import Session
 
+from kopplingar import logs
 from kopplingar.intake import mime
 from kopplingar.intake.ledger import (
     MAX_EXTRACT_ATTEMPTS,
@@ -217,6 +218,12 @@ class Poller:
 
     def _extract(self, mail_id: int, token: str) -> tuple[str, str | None]:
         """Extract documents and commit the end state; returns (state, outcome folder)."""
+        with logs.bound(mail_id=mail_id):
+            state, folder = self._extract_bound(mail_id, token)
+            log.info("mail %s: %s", state, folder)
+            return state, folder
+
+    def _extract_bound(self, mail_id: int, token: str) -> tuple[str, str | None]:
         folders = (self.config.folder_processed, self.config.folder_quarantine)
         try:
             key = self.ledger.raw_key(mail_id)
