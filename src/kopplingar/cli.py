@@ -34,6 +34,7 @@ def _root(
 def _register_all() -> None:
     from kopplingar.commands import (
         case_cmds,
+        db_cmds,
         forms_cmds,
         poll_cmds,
         registry_cmds,
@@ -52,6 +53,7 @@ def _register_all() -> None:
         web_cmds,
         forms_cmds,
         user_cmds,
+        db_cmds,
     )
     for module in modules:
         module.register(app)
@@ -61,7 +63,15 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    from kopplingar.storage.schema import SchemaNotAtHeadError
+
+    try:
+        app()
+    except SchemaNotAtHeadError as error:  # KOPPLINGAR_AUTO_MIGRATE=false and an old schema
+        import sys
+
+        sys.stderr.write(f"Fel: {error}\n")
+        raise SystemExit(3) from None
 
 
 if __name__ == "__main__":

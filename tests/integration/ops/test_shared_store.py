@@ -95,6 +95,7 @@ def _poll_once(env: dict[str, str], fault: str | None) -> subprocess.CompletedPr
     )
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("step", ["stored", "committed"])
 def test_killed_poller_leaves_no_bytes_without_a_record(
     tmp_path: Path, database_url: str, step: str

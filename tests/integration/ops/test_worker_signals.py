@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from kopplingar.bootstrap import App
@@ -88,6 +89,7 @@ def _setup(tmp_path: Path, database_url: str) -> tuple[App, int]:
     return app, case_id
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_sigterm_lets_a_short_reading_finish(tmp_path: Path, database_url: str) -> None:
     app, case_id = _setup(tmp_path, database_url)
     proc = _start_worker(app, delay=2.5, grace=30, lease=600)
@@ -108,6 +110,7 @@ def test_sigterm_lets_a_short_reading_finish(tmp_path: Path, database_url: str) 
     assert lines[-1]["message"].endswith("stopped") and lines[-1]["case_id"] is None
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_sigterm_releases_a_long_reading_for_another_worker(
     tmp_path: Path, database_url: str
 ) -> None:
