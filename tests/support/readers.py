@@ -49,6 +49,7 @@ def scripted(data: bytes, name: str) -> list[dict[str, object]]:
 
 
 DELAY_ENV = "KOPPLINGAR_TEST_READ_DELAY"
+MARKER_ENV = "KOPPLINGAR_TEST_READ_MARKER"  # a file the slow reader writes when reading starts
 
 
 def slow_scripted(data: bytes, name: str) -> list[dict[str, object]]:
@@ -57,6 +58,10 @@ def slow_scripted(data: bytes, name: str) -> list[dict[str, object]]:
     import logging
 
     delay = float(os.environ.get(DELAY_ENV, "0"))
+    marker = os.environ.get(MARKER_ENV)
+    if marker:
+        with open(marker, "w") as started:
+            started.write(str(os.getpid()))
     logging.getLogger("tests.reader").info("reading %s for %.1f s", name, delay)
     time.sleep(delay)
     return scripted(data, name)

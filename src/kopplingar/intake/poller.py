@@ -317,7 +317,7 @@ class Poller:
                         time.monotonic() - last_full
                     )
                     wait = max(0.0, min(self.config.idle_renew_seconds, until_backstop))
-                    changed = self.source.wait_for_change(wait)
+                    changed = self.source.wait_for_change(wait, stop)
                     if changed or time.monotonic() - last_full >= self.config.poll_interval_seconds:
                         self._drain(stop, on_pass)
                         last_full = time.monotonic()

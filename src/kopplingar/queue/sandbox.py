@@ -11,6 +11,7 @@ import importlib
 import multiprocessing
 import os
 import resource
+import signal
 import time
 import traceback
 from collections.abc import Callable
@@ -45,6 +46,10 @@ def _serve(connection: Connection, target: str, memory_bytes: int) -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    # Shutdown is the worker's to manage: Ctrl-C and systemd signal the whole process group, and
+    # a reader that died of it would look like a crash on the document (sent to a person).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logs.configure()  # the parent's choice, through the environment
     function = _load(target)
     while True:

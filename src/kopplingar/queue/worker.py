@@ -107,6 +107,10 @@ class Worker:
         try:
             raw = self.reader.read(data, claim.file_name or "dokument", abandon=self._abandon)
         except ReadFailedError as error:
+            if error.code == "crashed" and self.stop.is_set():
+                # A shutdown signal to the whole group can reach a reader still starting, before
+                # it ignores such signals: not the document's fault, so give the case back.
+                raise ReadCancelledError(error.message) from error
             return ReadFailure(error.code, error.message)
         try:
             return [FormReading.model_validate(item) for item in raw]

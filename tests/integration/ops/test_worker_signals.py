@@ -1,4 +1,4 @@
-"""``kopplingar work`` under SIGTERM and SIGKILL: a real process, a real signal, a real database.
+"""``kopplingar work`` and ``poll`` under SIGTERM and SIGKILL: a real process, a real signal, a real database.
 
 SIGTERM while reading: a reading that ends within the grace period is settled; a longer one is
 stopped and the case released for another worker at once. SIGKILL: nothing half-applied; the case
@@ -13,18 +13,24 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kopplingar.bootstrap import App
+from kopplingar.intake.maildir import deliver
 from kopplingar.queue.cases import enqueue_file
 from kopplingar.storage.case_tables import CaseEventRow, CaseRow
+from kopplingar.storage.database import Database
+from kopplingar.storage.mail_tables import MailRow
 from kopplingar.storage.registry_tables import OperationRow
 from tests.integration.queue.helpers import form, make_app
-from tests.support.readers import DELAY_ENV, scripted_document
+from tests.support.dovecot import start_dovecot
+from tests.support.mails import form_mail
+from tests.support.readers import DELAY_ENV, MARKER_ENV, scripted_document
 
 SRC = str(Path(__file__).resolve().parents[3] / "src")
 ROOT = str(Path(__file__).resolve().parents[3])
@@ -40,6 +46,7 @@ def _start_worker(app: App, *, delay: float, grace: float, lease: float) -> subp
         "KOPPLINGAR_SHUTDOWN_GRACE_SECONDS": str(grace),
         "KOPPLINGAR_LEASE_SECONDS": str(lease),
         DELAY_ENV: str(delay),
+        MARKER_ENV: str(app.settings.home / "reading.started"),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "kopplingar.cli", "--log-json", "work"],
@@ -58,11 +65,11 @@ def _case(app: App, case_id: int) -> CaseRow:
 
 def _wait_until_reading(app: App, case_id: int, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
-    while _case(app, case_id).lease_owner is None:
+    marker = app.settings.home / "reading.started"
+    while _case(app, case_id).lease_owner is None or not marker.exists():
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the worker never claimed the case"
+        assert time.monotonic() < deadline, "the worker never started reading the case"
         time.sleep(0.1)
-    time.sleep(1.0)  # the document is in the reading process now
 
 
 def _history(app: App, case_id: int) -> tuple[list[str], list[str]]:
@@ -94,10 +101,10 @@ def test_sigterm_lets_a_short_reading_finish(tmp_path: Path, database_url: str) 
     app, case_id = _setup(tmp_path, database_url)
     proc = _start_worker(app, delay=2.5, grace=30, lease=600)
     _wait_until_reading(app, case_id, proc)
-    proc.send_signal(signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGTERM)  # to the whole group, as systemd and Ctrl-C do
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert _case(app, case_id).status == "applied"
+    assert _case(app, case_id).status == "applied"  # the reading child was not killed by it
     assert _history(app, case_id) == (["received", "claimed", "applied"], [f"case:{case_id}"])
 
     lines = [json.loads(line) for line in err.splitlines()]  # every line is JSON
@@ -157,3 +164,81 @@ def test_sigkill_mid_case_leaves_nothing_half_applied(tmp_path: Path, database_u
     actions, keys = _history(app, case_id)
     assert (actions, keys) == (["received", "claimed", "claimed", "applied"], [f"case:{case_id}"])
     assert _case(app, case_id).attempt == 2
+
+
+def _start_poller(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "kopplingar.cli", "poll"],
+        env={**os.environ, "PYTHONPATH": SRC, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _stop_promptly(proc: subprocess.Popen[str], settled: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60
+    while not settled():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the poller never stored the mail"
+        time.sleep(0.2)
+    time.sleep(1.0)  # waiting for news now (IDLE, or watching the Maildir)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - sent < 5, "SIGTERM waited for the idle timeout"
+
+
+def _ready_mails(url: str) -> Callable[[], bool]:
+    db = Database(url)
+
+    def ready() -> bool:
+        with db.transaction() as session:
+            return bool(session.scalar(select(func.count()).select_from(MailRow)))
+
+    return ready
+
+
+def test_sigterm_stops_an_idling_maildir_poller(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'poll.db'}"
+    deliver(tmp_path / "maildir", form_mail("poll-sigterm"))
+    proc = _start_poller(
+        {"KOPPLINGAR_HOME": str(tmp_path), "KOPPLINGAR_DATABASE_URL": url}  # backstop 300 s
+    )
+    _stop_promptly(proc, _ready_mails(url))
+
+
+def test_sigterm_stops_a_poller_in_imap_idle(tmp_path: Path) -> None:
+    server = start_dovecot()
+    try:
+        server.append_many([form_mail("idle-sigterm")])
+        url = f"sqlite:///{tmp_path / 'poll.db'}"
+        proc = _start_poller(
+            {
+                "KOPPLINGAR_HOME": str(tmp_path),
+                "KOPPLINGAR_DATABASE_URL": url,
+                "KOPPLINGAR_IMAP_URL": server.url,
+            }
+        )
+        _stop_promptly(proc, _ready_mails(url))
+    finally:
+        server.stop()
+
+
+def test_a_reader_dying_during_shutdown_releases_the_case(tmp_path: Path) -> None:
+    """A group-wide SIGTERM may reach a reader still starting; it is not the document's fault."""
+    app = make_app(tmp_path)
+    app.settings.reader = "tests.support.readers:misbehave"
+    case_id = enqueue_file(app.db, app.documents, b"die", "scan.pdf")
+    with app.reader_process() as reader:
+        worker = app.worker(reader)
+        worker.stop.set()  # shutting down
+        assert worker.run_once() == []
+        case = _case(app, case_id)
+        assert (case.status, case.lease_owner) == ("received", None)
+        worker.stop.clear()  # not shutting down: the same crash is a finding for a person
+        assert worker.run_once() == [case_id]
+    case = _case(app, case_id)
+    assert case.status == "review" and case.reasons[0]["code"] == "unreadable"
