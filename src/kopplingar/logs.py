@@ -33,6 +33,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "case_id",
     "mail_id",
     "taskName",
+    "color_message",  # uvicorn's copy of the message with terminal colours
 }
 
 
