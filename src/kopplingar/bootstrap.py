@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kopplingar.config import Settings
-from kopplingar.intake.rawstore import FileRawStore, RawStore
+from kopplingar.intake.rawstore import RawStore
+from kopplingar.intake.stores import make_stores
 from kopplingar.notify.outbox import DeliveryReport, Transport, deliver_pending
 from kopplingar.notify.transports import EmlFolderTransport, SmtpTransport
 from kopplingar.queue.cases import SettleOptions
 from kopplingar.queue.sandbox import ReaderProcess
 from kopplingar.queue.worker import Worker
 from kopplingar.storage.database import Database
+from kopplingar.storage.schema import require_schema_at_head
 from kopplingar.validation.rules import Thresholds
 
 
@@ -50,6 +52,7 @@ class App:
             options=self.settle_options(),
             lease_seconds=self.settings.lease_seconds,
             after_case=self.deliver_mail,
+            shutdown_grace_seconds=self.settings.shutdown_grace_seconds,
         )
 
 
@@ -69,9 +72,13 @@ def make_transport(settings: Settings) -> Transport:
 def build(settings: Settings | None = None) -> App:
     settings = settings or Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url, create=settings.auto_migrate)
+    if not settings.auto_migrate:
+        require_schema_at_head(db.engine)
+    _, documents = make_stores(settings, db.engine)
     return App(
         settings=settings,
-        db=Database(settings.resolved_database_url),
+        db=db,
         transport=make_transport(settings),
-        documents=FileRawStore(settings.mail_dir / "documents"),
+        documents=documents,
     )

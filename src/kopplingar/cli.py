@@ -14,8 +14,21 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    log_json: bool = typer.Option(
+        False, "--log-json", help="Log JSON lines (same as KOPPLINGAR_LOG_FORMAT=json)."
+    ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", help="DEBUG, INFO, WARNING, ... (default KOPPLINGAR_LOG_LEVEL, INFO)."
+    ),
+) -> None:
     """Connect and disconnect bureaus and client companies: digital requests and paper forms."""
+    from kopplingar import logs
+
+    try:
+        logs.configure("json" if log_json else None, log_level)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def _register_all() -> None:
@@ -36,7 +49,15 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    from kopplingar.storage.schema import SchemaNotAtHeadError
+
+    try:
+        app()
+    except SchemaNotAtHeadError as error:  # KOPPLINGAR_AUTO_MIGRATE=false and an old schema
+        import sys
+
+        sys.stderr.write(f"Fel: {error}\n")
+        raise SystemExit(3) from None
 
 
 if __name__ == "__main__":

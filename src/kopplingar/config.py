@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,24 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Key for HMAC signatures (QR codes, CSRF); generated into the data folder if empty.",
+    )
+    store: Literal["file", "database"] = Field(
+        default="file",
+        description="Where raw mail and documents are kept: file (the data folder, one machine) or "
+        "database (the shared database, for pollers and workers on several machines).",
+    )
+    auto_migrate: bool = Field(
+        default=True,
+        description="Upgrade the database schema when a process starts; false: refuse to start "
+        "until `kopplingar db upgrade` has run (several machines, one controlled upgrade).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines for people (text) or one JSON object a line (json)."
+    )
+    log_level: str = Field(
+        default="INFO",
+        pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL|debug|info|warning|error|critical)$",
+        description="Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
     )
     consent_valid_days: int = Field(
         default=7, ge=1, description="How long an emailed link is valid."
@@ -100,6 +119,12 @@ class Settings(BaseSettings):
     )
     lease_seconds: float = Field(
         default=600.0, gt=0, description="A claimed case is taken over after this long."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM a reading in progress may finish within this long; after it the "
+        "case is released, untouched, for another worker.",
     )
     reply_on_reject: bool = Field(
         default=True,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from kopplingar.intake.rawstore import FileRawStore
+from kopplingar.intake.rawstore import RawStore
 from kopplingar.storage.mail_tables import MailDocumentRow, MailRow
 
 
@@ -28,7 +28,7 @@ def normalized_sha(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
-def report(engine: Engine, raw_store: FileRawStore, delivered: list[bytes]) -> IntakeReport:
+def report(engine: Engine, raw_store: RawStore, delivered: list[bytes]) -> IntakeReport:
     """Lost: delivered content with no stored raw mail. Doubled: content recorded as two mails,
     or one document recorded twice for a mail."""
     with Session(engine) as session:

@@ -46,3 +46,22 @@ def scripted(data: bytes, name: str) -> list[dict[str, object]]:
     for reading in readings:
         reading.setdefault("file", name)
     return readings
+
+
+DELAY_ENV = "KOPPLINGAR_TEST_READ_DELAY"
+MARKER_ENV = "KOPPLINGAR_TEST_READ_MARKER"  # a file the slow reader writes when reading starts
+
+
+def slow_scripted(data: bytes, name: str) -> list[dict[str, object]]:
+    """``scripted``, after sleeping ``$KOPPLINGAR_TEST_READ_DELAY`` seconds: a reading in progress
+    for shutdown tests. Logs a line, to show the case id reaches the reading process's logs."""
+    import logging
+
+    delay = float(os.environ.get(DELAY_ENV, "0"))
+    marker = os.environ.get(MARKER_ENV)
+    if marker:
+        with open(marker, "w") as started:
+            started.write(str(os.getpid()))
+    logging.getLogger("tests.reader").info("reading %s for %.1f s", name, delay)
+    time.sleep(delay)
+    return scripted(data, name)

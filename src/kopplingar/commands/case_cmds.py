@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -18,6 +19,7 @@ from kopplingar.queue.cases import enqueue_file
 from kopplingar.queue.states import CaseStatus
 from kopplingar.storage.case_tables import CaseRow
 
+log = logging.getLogger(__name__)
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object per case.")
 
 
@@ -132,18 +134,24 @@ def cases(
 def work(
     once: bool = typer.Option(False, "--once", help="Handle what is waiting, then stop."),
 ) -> None:
-    """Run a worker: cases from ready mail, reading, decisions. SIGTERM finishes the case in hand."""
+    """Run a worker: cases from ready mail, reading, decisions.
+
+    SIGTERM finishes the case in hand, or releases it untouched when its reading needs longer
+    than KOPPLINGAR_SHUTDOWN_GRACE_SECONDS; then the worker exits 0."""
     app = build()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with app.reader_process() as reader:
         worker = app.worker(reader)
+        worker.stop = stop
+        log.info("worker %s started", worker.owner)
         if once:
             while not stop.is_set() and worker.run_once():
                 pass
-            return
-        worker.run(stop)
+        else:
+            worker.run(stop)
+    log.info("worker %s stopped", worker.owner)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from typing import Any
@@ -24,7 +23,6 @@ def register(app: typer.Typer) -> None:
         from kopplingar.intake.source import SourceConnectionError
         from kopplingar.intake.wiring import build_poller
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         poller = build_poller(Settings())
         if once:
             try:

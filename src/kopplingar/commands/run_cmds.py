@@ -27,7 +27,6 @@ def run(
     from kopplingar.intake.wiring import build_poller
     from kopplingar.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = build()
     stop = threading.Event()
     threads = [
@@ -50,13 +49,14 @@ def run(
         signal.signal(sig, lambda *_: stop.set())
     try:
         if web:
-            uvicorn.run(create_app(app), host=host, port=port, log_level="info")
+            # log_config=None: uvicorn's lines go through kopplingar.logs like every other line
+            uvicorn.run(create_app(app), host=host, port=port, log_config=None, proxy_headers=True)
         else:
             stop.wait()
     finally:
         stop.set()
         for thread in threads:
-            thread.join(timeout=app.settings.read_timeout_seconds + 10)
+            thread.join(timeout=app.settings.shutdown_grace_seconds + 10)
         for reader in readers:
             reader.close()
         log.info("stopped")

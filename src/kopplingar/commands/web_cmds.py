@@ -15,7 +15,8 @@ def web(
     from kopplingar.bootstrap import build
     from kopplingar.web.app import create_app
 
-    uvicorn.run(create_app(build()), host=host, port=port, log_level="info", proxy_headers=True)
+    # log_config=None: uvicorn's lines go through kopplingar.logs (text or JSON) like every other
+    uvicorn.run(create_app(build()), host=host, port=port, log_config=None, proxy_headers=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import imaplib
 import logging
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from kopplingar.intake.source import MessageRef, SourceConnectionError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 FETCH_BATCH = 500
+STOP_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -202,13 +205,21 @@ class ImapSource:
                 len(numbers),
             )
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """IDLE for up to ``timeout`` seconds; a NOOP afterwards proves the link still lives."""
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """IDLE for up to ``timeout`` seconds; a NOOP afterwards proves the link still lives.
+
+        Within one IDLE the socket is watched in slices of a second, so a shutdown (``stop``)
+        is noticed at once without extra commands to the server."""
         client = self.client
+        deadline = time.monotonic() + timeout
         with _translated():
             client.idle()
             try:
-                responses = list(client.idle_check(timeout=timeout))
+                responses: list[Any] = []
+                while not responses and (left := deadline - time.monotonic()) > 0:
+                    if stop is not None and stop.is_set():
+                        break
+                    responses = list(client.idle_check(timeout=min(left, STOP_CHECK_SECONDS)))
             finally:
                 _, after_done = client.idle_done()
             _, after_noop = client.noop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -73,11 +74,14 @@ class MailLedger:
         raw_key: str | None,
         summary: MailSummary,
         quarantine: tuple[str, str, str] | None = None,
+        write_raw: Callable[[Session], object] | None = None,
     ) -> Recorded:
         """Commit a sighting (and the mail, if its SHA-256 is new). Idempotent and race-safe.
 
         ``quarantine`` is (reason, detail, folder) for mail recorded without its body (oversize).
         A new mail is claimed for extraction by the caller in the same transaction.
+        ``write_raw`` stores the raw bytes within this transaction (a store in the database): it
+        runs only when the mail is new, so the mail row and its bytes commit together or not at all.
         """
         last_error: IntegrityError | None = None
         for _ in range(5):
@@ -89,6 +93,7 @@ class MailLedger:
                     raw_key=raw_key,
                     summary=summary,
                     quarantine=quarantine,
+                    write_raw=write_raw,
                 )
             except IntegrityError as exc:  # a concurrent poller inserted first: read its row
                 last_error = exc
@@ -103,6 +108,7 @@ class MailLedger:
         raw_key: str | None,
         summary: MailSummary,
         quarantine: tuple[str, str, str] | None,
+        write_raw: Callable[[Session], object] | None,
     ) -> Recorded:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             sighting = session.scalar(
@@ -121,6 +127,8 @@ class MailLedger:
                 mail_row = session.scalar(select(MailRow).where(MailRow.sha256 == mail_sha256))
             new_mail = mail_row is None
             if mail_row is None:
+                if write_raw is not None:
+                    write_raw(session)
                 now = _now()
                 mail_row = MailRow(
                     source=location.source,

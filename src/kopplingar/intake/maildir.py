@@ -10,6 +10,7 @@ is the UID; Maildir has no UIDVALIDITY (0).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -122,9 +123,9 @@ class MaildirSource:
     def expunge(self, uids: list[str]) -> None:
         return None
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
         deadline = time.monotonic() + timeout
-        while True:
+        while stop is None or not stop.is_set():
             current = frozenset(self._files())
             if current - self._snapshot:
                 self._snapshot = current
@@ -133,6 +134,7 @@ class MaildirSource:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        return False
 
 
 def _fsync_dir(path: Path) -> None:

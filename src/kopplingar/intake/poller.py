@@ -12,14 +12,19 @@ rejected is the case queue's decision; it may file such mail under ``folder_reje
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from sqlalchemy.orm import Session
+
+from kopplingar import logs
 from kopplingar.intake import mime
 from kopplingar.intake.ledger import (
     MAX_EXTRACT_ATTEMPTS,
@@ -28,7 +33,7 @@ from kopplingar.intake.ledger import (
     Recorded,
     StoredDocument,
 )
-from kopplingar.intake.rawstore import RawStore, sha256_hex
+from kopplingar.intake.rawstore import RawStore, sha256_hex, writes_in_transaction
 from kopplingar.intake.source import MailSource, MessageRef, SourceConnectionError
 from kopplingar.storage.mail_tables import MailState
 
@@ -172,7 +177,14 @@ class Poller:
         return state, folder
 
     def _record_raw(self, ref: MessageRef, raw: bytes) -> Recorded:
-        key = self.raw_store.put(raw)
+        """Raw bytes durable before (file store) or with (database store) the mail's record."""
+        in_transaction = writes_in_transaction(self.raw_store)
+        write_raw: Callable[[Session], object] | None = None
+        if in_transaction is None:
+            key = self.raw_store.put(raw)
+        else:
+            key = sha256_hex(raw)
+            write_raw = functools.partial(in_transaction.put_in, data=raw)
         checkpoint("stored")
         recorded = self.ledger.record(
             Location(self.source.name, self.uidvalidity, ref.uid, key),
@@ -180,6 +192,7 @@ class Poller:
             size=len(raw),
             raw_key=key,
             summary=mime.read_summary(raw),
+            write_raw=write_raw,
         )
         checkpoint("committed")
         return recorded
@@ -205,6 +218,12 @@ class Poller:
 
     def _extract(self, mail_id: int, token: str) -> tuple[str, str | None]:
         """Extract documents and commit the end state; returns (state, outcome folder)."""
+        with logs.bound(mail_id=mail_id):
+            state, folder = self._extract_bound(mail_id, token)
+            log.info("mail %s: %s", state, folder)
+            return state, folder
+
+    def _extract_bound(self, mail_id: int, token: str) -> tuple[str, str | None]:
         folders = (self.config.folder_processed, self.config.folder_quarantine)
         try:
             key = self.ledger.raw_key(mail_id)
@@ -298,7 +317,7 @@ class Poller:
                         time.monotonic() - last_full
                     )
                     wait = max(0.0, min(self.config.idle_renew_seconds, until_backstop))
-                    changed = self.source.wait_for_change(wait)
+                    changed = self.source.wait_for_change(wait, stop)
                     if changed or time.monotonic() - last_full >= self.config.poll_interval_seconds:
                         self._drain(stop, on_pass)
                         last_full = time.monotonic()

@@ -2,8 +2,9 @@
 
 A key is the SHA-256 of the bytes. A write is acknowledged only after the file is fsynced, renamed
 into place and its directory fsynced (as Maildir and Postfix do), so a committed database row never
-points at bytes a crash could lose. :class:`RawStore` is the port; a later issue adds a shared
-(database or S3) store for several hosts.
+points at bytes a crash could lose. :class:`RawStore` is the port; the shared store for several
+hosts is :class:`kopplingar.storage.blobs.DatabaseRawStore`, which can also write within the
+caller's transaction (:class:`TransactionalRawStore`), so a raw mail commits with its record.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class RawStore(Protocol):
@@ -23,6 +27,19 @@ class RawStore(Protocol):
     def get(self, key: str) -> bytes:
         """The bytes under ``key``; raises KeyError if absent or damaged."""
         ...
+
+
+class TransactionalRawStore(RawStore, Protocol):
+    """A store living in the database: it can write inside a transaction the caller commits."""
+
+    def put_in(self, session: Session, data: bytes) -> str:
+        """Stage ``data`` in ``session``'s transaction; returns the key (the SHA-256)."""
+        ...
+
+
+def writes_in_transaction(store: RawStore) -> TransactionalRawStore | None:
+    """The store, when it can write in the caller's transaction; else None."""
+    return store if callable(getattr(store, "put_in", None)) else None  # type: ignore[return-value]
 
 
 def sha256_hex(data: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -47,6 +48,7 @@ class MailSource(Protocol):
         """Remove exactly these messages (``\\Deleted`` + UID EXPUNGE), never others."""
         ...
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds; True when the folder may have new mail."""
+    def wait_for_change(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block up to ``timeout`` seconds, or until ``stop`` is set (within about a second);
+        True when the folder may have new mail."""
         ...

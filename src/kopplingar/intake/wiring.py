@@ -8,11 +8,11 @@ from kopplingar.intake.ledger import MailLedger
 from kopplingar.intake.maildir import MaildirSource
 from kopplingar.intake.mime import MimeLimits
 from kopplingar.intake.poller import Poller, PollerConfig
-from kopplingar.intake.rawstore import FileRawStore
 from kopplingar.intake.source import MailSource
+from kopplingar.intake.stores import make_stores
 from kopplingar.intake.zipfiles import ZipLimits
 from kopplingar.storage.engine import make_engine
-from kopplingar.storage.schema import create_schema
+from kopplingar.storage.schema import create_schema, require_schema_at_head
 
 
 def poller_config(settings: Settings) -> PollerConfig:
@@ -45,12 +45,15 @@ def make_source(settings: Settings) -> MailSource:
 
 def build_poller(settings: Settings, *, create_tables: bool = True) -> Poller:
     engine = make_engine(settings.resolved_database_url)
-    if create_tables:
+    if create_tables and settings.auto_migrate:
         create_schema(engine)
+    elif create_tables:
+        require_schema_at_head(engine)
+    raw_store, document_store = make_stores(settings, engine)
     return Poller(
         source=make_source(settings),
         ledger=MailLedger(engine),
-        raw_store=FileRawStore(settings.mail_dir / "raw"),
-        document_store=FileRawStore(settings.mail_dir / "documents"),
+        raw_store=raw_store,
+        document_store=document_store,
         config=poller_config(settings),
     )

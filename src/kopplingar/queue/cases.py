@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from kopplingar import logs
 from kopplingar.domain.errors import DomainError
 from kopplingar.domain.model import OperationKind, Role, Route
 from kopplingar.domain.operations import Evidence
@@ -47,6 +48,7 @@ class Claim:
     storage_key: str | None
     file_name: str | None
     owner: str
+    mail_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def cases_from_ready_mails(
     with db.transaction() as session:
         ids = ready_mail_ids(session, limit)
     for mail_id in ids:
-        with db.transaction() as session:
+        with logs.bound(mail_id=mail_id), db.transaction() as session:
             mail = take_ready_mail(session, mail_id)
             if mail is None:
                 continue  # another worker took it
@@ -234,7 +236,9 @@ def claim_next(
             note=note,
             data={"attempt": case.attempt},
         )
-        return Claim(case.id, case.attempt, case.storage_key, case.file_name, owner)
+        return Claim(
+            case.id, case.attempt, case.storage_key, case.file_name, owner, mail_id=case.mail_id
+        )
 
 
 def release(db: Database, claim: Claim, *, now: datetime | None = None) -> None:

@@ -11,12 +11,20 @@ import importlib
 import multiprocessing
 import os
 import resource
+import signal
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from kopplingar import logs
+
 ReadFunction = Callable[[bytes, str], Any]
+
+
+class ReadCancelledError(Exception):
+    """The caller gave up waiting (shutting down): the child was stopped, nothing was read."""
 
 
 class ReadFailedError(Exception):
@@ -38,6 +46,11 @@ def _serve(connection: Connection, target: str, memory_bytes: int) -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    # Shutdown is the worker's to manage: Ctrl-C and systemd signal the whole process group, and
+    # a reader that died of it would look like a crash on the document (sent to a person).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logs.configure()  # the parent's choice, through the environment
     function = _load(target)
     while True:
         try:
@@ -46,9 +59,11 @@ def _serve(connection: Connection, target: str, memory_bytes: int) -> None:
             return
         if request is None:
             return
-        data, name = request
+        data, name, context = request
         try:
-            connection.send(("ok", function(data, name)))
+            with logs.bound(**context):
+                result = function(data, name)
+            connection.send(("ok", result))
         except MemoryError:
             connection.send(("error", "too_large", "the document needs more memory than allowed"))
         except Exception as error:  # every failure is reported; the worker decides what it means
@@ -83,12 +98,14 @@ class ReaderProcess:
         self._connection = parent
         return parent
 
-    def read(self, data: bytes, name: str) -> Any:
+    def read(self, data: bytes, name: str, *, abandon: Callable[[], bool] | None = None) -> Any:
+        """Read one document in the child. ``abandon`` is asked while waiting: when it answers
+        True (the worker is shutting down) the child is stopped and ReadCancelledError raised."""
         connection = self._connection if self._alive() else self._start()
         assert connection is not None
         try:
-            connection.send((data, name))
-            if not connection.poll(self.timeout):
+            connection.send((data, name, logs.current()))
+            if not self._wait(connection, abandon):
                 self._kill()
                 raise ReadFailedError("timeout", f"reading took more than {self.timeout:.0f} s")
             status, *payload = connection.recv()
@@ -101,6 +118,19 @@ class ReaderProcess:
         if status == "ok":
             return payload[0]
         raise ReadFailedError(payload[0], payload[1])
+
+    def _wait(self, connection: Connection, abandon: Callable[[], bool] | None) -> bool:
+        """True when the answer is there; False on timeout."""
+        if abandon is None:
+            return connection.poll(self.timeout)
+        deadline = time.monotonic() + self.timeout
+        while (left := deadline - time.monotonic()) > 0:
+            if connection.poll(min(left, 0.2)):
+                return True
+            if abandon():
+                self._kill()
+                raise ReadCancelledError("reading abandoned: shutting down")
+        return False
 
     def _alive(self) -> bool:
         return (

@@ -48,3 +48,30 @@ def schema_drift(engine: Engine) -> list[object]:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))
+
+
+class SchemaNotAtHeadError(RuntimeError):
+    """The database is at another revision than this code expects: run ``kopplingar db upgrade``."""
+
+
+def head_revision() -> str | None:
+    """The newest migration this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_schema_at_head(engine: Engine) -> None:
+    """For processes that do not migrate on start (``KOPPLINGAR_AUTO_MIGRATE=false``)."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaNotAtHeadError(
+            f"the database is at revision {current or 'none'}, this version needs {head}: "
+            "run `kopplingar db upgrade`"
+        )

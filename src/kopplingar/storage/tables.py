@@ -2,6 +2,7 @@
 
 from kopplingar.storage import (  # noqa: F401
     auth_tables,
+    blob_tables,
     case_tables,
     mail_tables,
     registry_tables,

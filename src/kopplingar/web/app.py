@@ -72,6 +72,10 @@ def create_app(app: App) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    from kopplingar.web import ops_routes  # /readyz and /metrics
+
+    ops_routes.mount(web, app)
+
     @web.get("/", response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
         return render(request, "index.html")
