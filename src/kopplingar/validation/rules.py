@@ -33,7 +33,8 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class Thresholds:
     field: float = 0.90  # a value below this is not trusted on its own
-    signature: float = 0.90  # a presence/absence judgement below this is not trusted
+    signature: float = 0.99  # a presence/absence judgement below this is not trusted (a blank
+    # box judged signed is the worst error: the signature bar is higher than the fields')
     name_exact: float = 95.0  # rapidfuzz score (0-100): the printed name is this person
     name_match: float = 80.0  # below exact but at least this: maybe a misread, a person decides
     confirmed_pair: float = 0.60  # each of org number and subscription number, when they agree
