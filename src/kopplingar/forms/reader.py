@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from kopplingar.forms import acroform, align, calibration, fields, qrpayload, qrread, tesseract
+from kopplingar.forms import page_geometry as geometry
 from kopplingar.forms.inputs import Document, InputError, Limits, load_pages
 from kopplingar.forms.layout import (
     FIELD_NAMES,
@@ -150,6 +151,15 @@ class FoundForm:
     aligned: np.ndarray
     layout: FormLayout
     qr: QrInfo
+    image_size: tuple[int, int] = (0, 0)  # width, height of the page image that was read
+
+
+def page_geometry(found: FoundForm) -> dict[str, Any]:
+    """Where the layout sits on the page image (``forms/page_geometry.py``), so the review desk
+    can draw the boxes over the scan: the aligned page's own geometry, taken back to the image."""
+    aligned = geometry.aligned_page(found.layout, align.WORK_DPI)[geometry.HOMOGRAPHY_KEY]
+    to_image = np.linalg.inv(found.alignment.to_layout) @ np.array(aligned)
+    return geometry.geometry_dict(to_image / to_image[2, 2], found.image_size)
 
 
 def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
@@ -159,7 +169,7 @@ def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
         layout = get_layout(alignment.kind)
         aligned = align.warp(image, alignment, layout)
         qr = interpret_qr(qrread.read_aligned(aligned, layout, align.WORK_DPI), secret)
-        return FoundForm(0, alignment, aligned, layout, qr)
+        return FoundForm(0, alignment, aligned, layout, qr, (image.shape[1], image.shape[0]))
     hit = qrread.search_page(align._gray(image))
     if hit is None:
         return None
@@ -172,7 +182,8 @@ def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
     alignment = align.align_from_quad(hit.corners, target, qr.kind)
     if alignment is None:
         return None
-    return FoundForm(0, alignment, align.warp(image, alignment, layout), layout, qr)
+    warped = align.warp(image, alignment, layout)
+    return FoundForm(0, alignment, warped, layout, qr, (image.shape[1], image.shape[0]))
 
 
 def _read_page(
@@ -205,6 +216,7 @@ def _read_page(
         "signatures": {},
         "rotation": alignment.rotation,
         "alignment": {"method": alignment.method, "error_px": round(alignment.reprojection_px, 2)},
+        "geometry": page_geometry(found),
     }
     if warnings:
         result["warnings"] = warnings
