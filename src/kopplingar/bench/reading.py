@@ -136,6 +136,7 @@ def run(
     seed: int,
     baseline: bool,
     progress: bool,
+    *,
     partial: Path | None = None,
     baseline_every: int = 1,
 ) -> dict[str, Any]:
@@ -171,10 +172,14 @@ def run(
             print(f"  {k + 1}/{count} documents, {elapsed:.0f} s", flush=True)
         if partial is not None and (k + 1) % 100 == 0 and k + 1 < count:
             partial.parent.mkdir(parents=True, exist_ok=True)
-            snapshot = _outcome(score, k + 1, pages, reader_s, baseline_s, baseline_pages)
+            snapshot = _outcome(
+                score, k + 1, pages, reader_s, baseline_s=baseline_s, baseline_pages=baseline_pages
+            )
             snapshot["quiet"] = True
             partial.write_text(report(snapshot))
-    return _outcome(score, count, pages, reader_s, baseline_s, baseline_pages)
+    return _outcome(
+        score, count, pages, reader_s, baseline_s=baseline_s, baseline_pages=baseline_pages
+    )
 
 
 def merge(scores: list[Score]) -> Score:
@@ -233,8 +238,8 @@ def run_parallel(
         count,
         sum(p["pages"] for p in parts),
         sum(p["reader_s"] for p in parts),
-        sum(p["baseline_s"] for p in parts),
-        sum(p["baseline_pages"] for p in parts),
+        baseline_s=sum(p["baseline_s"] for p in parts),
+        baseline_pages=sum(p["baseline_pages"] for p in parts),
     )
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     outcome["peak_rss_mib"] = max(children, *(p["peak_rss_mib"] for p in parts))
@@ -247,6 +252,7 @@ def _outcome(
     documents: int,
     pages: int,
     reader_s: float,
+    *,
     baseline_s: float,
     baseline_pages: int = 0,
 ) -> dict[str, Any]:
@@ -343,7 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (1 per core)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes, one single-threaded reader each (default: up to 2)",
+    )
     parser.add_argument(
         "--baseline-every", type=int, default=1, help="run the baseline on every Nth document"
     )
@@ -360,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             args.seed,
             not args.no_baseline,
             not args.quiet,
-            partial,
-            args.baseline_every,
+            partial=partial,
+            baseline_every=args.baseline_every,
         )
     text = report(outcome)
     args.out.parent.mkdir(parents=True, exist_ok=True)
