@@ -125,6 +125,9 @@ def score_document(results: list[dict[str, Any]], truth: dict[str, Any], score: 
             score.false_present += int(present)
         if present != signed and confidence >= ACCEPT:
             score.sure_signature_errors += 1
+        raw = got.get("raw")
+        if raw:
+            score.pairs.append((raw["kind"], float(raw["score"]), present == signed))
 
 
 def _pages(truth: dict[str, Any]) -> int:
@@ -413,12 +416,26 @@ def main(argv: list[str] | None = None) -> int:
         help="worker processes, one single-threaded reader each (default: up to 2)",
     )
     parser.add_argument(
+        "--from-checkpoints",
+        action="store_true",
+        help="report the workers' saved totals (of a run that was stopped) instead of running",
+    )
+    parser.add_argument(
         "--baseline-every", type=int, default=1, help="run the baseline on every Nth document"
     )
     parser.add_argument("--out", type=Path, default=Path("var/bench/reading.txt"))
     args = parser.parse_args(argv)
     partial = args.out.with_name(args.out.stem + "-partial.txt")
-    if args.jobs > 1:
+    if args.from_checkpoints:
+        import pickle
+
+        files = sorted(CACHE.parent.glob("worker-*.pkl"))
+        if not files:
+            print("no worker checkpoints under", CACHE.parent)
+            return 1
+        # the files this benchmark wrote itself under var/bench/, never input from outside
+        outcome = combine([pickle.loads(f.read_bytes()) for f in files])  # noqa: S301
+    elif args.jobs > 1:
         outcome = run_parallel(
             args.count, args.seed, not args.no_baseline, args.jobs, args.baseline_every
         )

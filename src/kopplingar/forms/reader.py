@@ -237,13 +237,34 @@ def _read_page(
             if raw_scores:  # for fitting the calibration: the score before it
                 extra["raw"] = {"score": round(r.confidence, 5), "kind": kind_key}
             result["fields"][fname] = _field(r.value, conf, **extra)
-    for party, sig in fields.read_signatures(page, layout, dpi).items():
-        confidence = sig.confidence * (quality if sig.present else 1.0)
-        result["signatures"][party] = {
+    result["signatures"] = _signatures(page, layout, quality, raw_scores)
+    return result
+
+
+def _signatures(
+    page: np.ndarray, layout: FormLayout, quality: float, raw_scores: bool
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for party, sig in fields.read_signatures(page, layout, align.WORK_DPI).items():
+        key = signature_key(sig)
+        confidence = calibration.calibrate_signature(key, sig.confidence, present=sig.present)
+        if sig.present:
+            confidence *= quality
+        entry: dict[str, Any] = {
             "present": sig.present,
             "confidence": round(float(np.clip(confidence, 0.0, 1.0)), 4),
         }
-    return result
+        if raw_scores:
+            entry["raw"] = {"score": round(sig.confidence, 5), "kind": key}
+        out[party] = entry
+    return out
+
+
+def signature_key(sig: fields.SignatureReading) -> str:
+    """The calibration group of a presence judgement (overruled ones stay as they are)."""
+    if sig.guard:
+        return "signature_guarded"
+    return "signature_present" if sig.present else "signature_absent"
 
 
 # --- unknown documents ---------------------------------------------------------------------------
