@@ -24,7 +24,6 @@ from kopplingar.forms import acroform, align, calibration, fields, qrpayload, qr
 from kopplingar.forms.inputs import Document, InputError, Limits, load_pages
 from kopplingar.forms.layout import (
     FIELD_NAMES,
-    MARKER_IDS,
     SUPPORTED_VERSIONS,
     FormKind,
     FormLayout,
@@ -160,7 +159,7 @@ def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
         aligned = align.warp(image, alignment, layout)
         qr = interpret_qr(qrread.read_aligned(aligned, layout, align.WORK_DPI), secret)
         return FoundForm(0, alignment, aligned, layout, qr)
-    hit = qrread.search_page(align._gray(image))
+    hit = qrread.search_page(align.to_gray(image))
     if hit is None:
         return None
     qr = interpret_qr(hit.text, secret)
@@ -356,6 +355,3 @@ def read_document(
     if not unknown_ocr:
         return [_no_form(name, "no form found")]
     return [_unknown_document(name, doc, deadline, "no form found")]
-
-
-__all__ = ["MARKER_IDS", "hints_from_text", "interpret_qr", "read_document"]
