@@ -29,7 +29,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=CALIBRATION_SEED)
+    parser.add_argument(
+        "--signatures-only",
+        action="store_true",
+        help="refit only the signature maps (reads only the signature boxes: faster)",
+    )
     args = parser.parse_args()
+    if args.signatures_only:
+        fit_signatures(args.count, args.seed)
+        return
     score = Score()
     for k in range(args.count):
         name, data, truth = scan(args.seed + k)
@@ -51,6 +59,47 @@ def main() -> None:
     calibration.TABLE_PATH.write_text(
         json.dumps({"seed": args.seed, "documents": args.count, "maps": maps}, indent=1) + "\n"
     )
+    print(f"wrote {calibration.TABLE_PATH}")
+
+
+def fit_signatures(count: int, seed: int) -> None:
+    """Signature judgements against the truth, one isotonic map per group, merged into the table."""
+    from kopplingar.forms import fields, inputs
+    from kopplingar.forms.reader import READ_DPI, _locate, signature_key
+
+    by_kind: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for k in range(count):
+        name, data, truth = scan(seed + k)
+        pages = [p for p in truth.get("pages", []) if p.get("is_form")]
+        if not pages or truth.get("version") != "1":
+            continue
+        try:
+            doc = inputs.load_pages(data, name, inputs.Limits(pdf_dpi=READ_DPI))
+        except inputs.InputError:
+            continue
+        found = _locate(doc.pages[pages[0]["index"]].image, SAMPLE_SECRET)
+        if found is None:
+            continue
+        for party, sig in fields.read_signatures(found.aligned, found.layout, 200).items():
+            signed = bool(pages[0]["signatures"][party]["signed"])
+            by_kind[signature_key(sig)].append((sig.confidence, sig.present == signed))
+        if (k + 1) % 50 == 0:
+            print(f"{k + 1}/{count}", flush=True)
+    table = json.loads(calibration.TABLE_PATH.read_text())
+    for kind in ("signature_present", "signature_absent"):
+        pairs = by_kind.get(kind, [])
+        if len(pairs) < 50:
+            continue
+        x = np.array([p[0] for p in pairs])
+        y = np.array([p[1] for p in pairs], dtype=np.float64)
+        xs, ys = calibration.isotonic(x, y, min_bin=25)
+        table["maps"][kind] = {
+            "x": [round(float(v), 5) for v in xs],
+            "y": [round(float(v), 5) for v in ys],
+        }
+        print(f"{kind}: {len(pairs)} boxes, accuracy {y.mean():.3f}, knots {len(xs)}")
+    table["signature_documents"] = count
+    calibration.TABLE_PATH.write_text(json.dumps(table, indent=1) + "\n")
     print(f"wrote {calibration.TABLE_PATH}")
 
 

@@ -125,6 +125,9 @@ def score_document(results: list[dict[str, Any]], truth: dict[str, Any], score: 
             score.false_present += int(present)
         if present != signed and confidence >= ACCEPT:
             score.sure_signature_errors += 1
+        raw = got.get("raw")
+        if raw:
+            score.pairs.append((raw["kind"], float(raw["score"]), present == signed))
 
 
 def _pages(truth: dict[str, Any]) -> int:
@@ -132,46 +135,172 @@ def _pages(truth: dict[str, Any]) -> int:
 
 
 def run(
-    count: int, seed: int, baseline: bool, progress: bool, partial: Path | None = None
+    count: int,
+    seed: int,
+    baseline: bool,
+    progress: bool,
+    *,
+    partial: Path | None = None,
+    checkpoint: Path | None = None,
+    baseline_every: int = 1,
 ) -> dict[str, Any]:
     from kopplingar.forms import inputs, tesseract
-    from kopplingar.forms.reader import read_document
+    from kopplingar.forms.reader import READ_DPI, read_document
     from kopplingar.forms.simulator import SAMPLE_SECRET
 
     score = Score()
-    reader_s = baseline_s = 0.0
-    pages = 0
+    reader_s = baseline_s = reader_cpu = baseline_cpu = 0.0
+    pages = baseline_pages = 0
     started = time.perf_counter()
     for k in range(count):
         name, data, truth = scan(seed + k)
         n_pages = _pages(truth)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results = read_document(data, name, secret=SAMPLE_SECRET, raw_scores=True)
         reader_s += time.perf_counter() - t0
+        reader_cpu += time.process_time() - c0
         pages += n_pages
         score_document(results, truth, score)
-        if baseline:
-            t0 = time.perf_counter()
+        if baseline and (seed + k) % baseline_every == 0:
+            # the same page images the reader sees (PDFs rendered at the reader's dpi)
+            t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
             try:
-                doc = inputs.load_pages(data, name)
+                doc = inputs.load_pages(data, name, inputs.Limits(pdf_dpi=READ_DPI))
                 for page in doc.pages:
                     tesseract.full_page_text(page.image)
             except inputs.InputError:
                 pass
             baseline_s += time.perf_counter() - t0
+            baseline_cpu += time.process_time() - c0 + _children_cpu() - k0
+            baseline_pages += n_pages
         if progress and (k + 1) % 25 == 0:
             elapsed = time.perf_counter() - started
             print(f"  {k + 1}/{count} documents, {elapsed:.0f} s", flush=True)
+        if checkpoint is not None and (k + 1) % 25 == 0:
+            snap = _outcome(
+                score, k + 1, pages, reader_s, baseline_s=baseline_s, baseline_pages=baseline_pages
+            )
+            snap.update(reader_cpu=reader_cpu, baseline_cpu=baseline_cpu)
+            _save(checkpoint, snap)
         if partial is not None and (k + 1) % 100 == 0 and k + 1 < count:
             partial.parent.mkdir(parents=True, exist_ok=True)
-            snapshot = _outcome(score, k + 1, pages, reader_s, baseline_s)
+            snapshot = _outcome(
+                score, k + 1, pages, reader_s, baseline_s=baseline_s, baseline_pages=baseline_pages
+            )
             snapshot["quiet"] = True
             partial.write_text(report(snapshot))
-    return _outcome(score, count, pages, reader_s, baseline_s)
+    final = _outcome(
+        score, count, pages, reader_s, baseline_s=baseline_s, baseline_pages=baseline_pages
+    )
+    final.update(reader_cpu=reader_cpu, baseline_cpu=baseline_cpu)
+    if checkpoint is not None:
+        _save(checkpoint, final)
+    return final
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _save(path: Path, outcome: dict[str, Any]) -> None:
+    """A worker's running totals, so a long run that is stopped can still be reported."""
+    import pickle
+
+    score: Score = outcome["score"]
+    plain = Score(**{**score.__dict__})
+    plain.fields = dict(score.fields)
+    plain.calibration_by_field = dict(score.calibration_by_field)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps({**outcome, "score": plain}))
+    tmp.replace(path)
+
+
+def combine(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several workers' outcomes as one (times summed per document: per-core figures)."""
+    out = _outcome(
+        merge([o["score"] for o in outcomes]),
+        sum(o["documents"] for o in outcomes),
+        sum(o["pages"] for o in outcomes),
+        sum(o["reader_s"] for o in outcomes),
+        baseline_s=sum(o["baseline_s"] for o in outcomes),
+        baseline_pages=sum(o["baseline_pages"] for o in outcomes),
+    )
+    out["reader_cpu"] = sum(o.get("reader_cpu", 0.0) for o in outcomes)
+    out["baseline_cpu"] = sum(o.get("baseline_cpu", 0.0) for o in outcomes)
+    out["peak_rss_mib"] = max(o["peak_rss_mib"] for o in outcomes)
+    out["jobs"] = len(outcomes)
+    return out
+
+
+def merge(scores: list[Score]) -> Score:
+    """Several workers' scores as one."""
+    total = Score()
+    for sc in scores:
+        for key, t in sc.fields.items():
+            total.fields[key].n += t.n
+            total.fields[key].ok += t.ok
+        for name_key, t in sc.calibration_by_field.items():
+            total.calibration_by_field[name_key].n += t.n
+            total.calibration_by_field[name_key].ok += t.ok
+        for name in ("calibration", "signatures", "kind", "form_id"):
+            mine, theirs = getattr(total, name), getattr(sc, name)
+            mine.n += theirs.n
+            mine.ok += theirs.ok
+        for name in (
+            "values",
+            "blank_boxes",
+            "false_present",
+            "signed_boxes",
+            "false_absent",
+            "sure_signature_errors",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(sc, name))
+        total.pairs += sc.pairs
+    return total
+
+
+def _chunk(args: tuple[int, int, bool, int]) -> dict[str, Any]:
+    count, seed, baseline, every = args
+    checkpoint = CACHE.parent / f"worker-{seed}.pkl"
+    outcome = run(
+        count, seed, baseline, progress=False, baseline_every=every, checkpoint=checkpoint
+    )
+    outcome["score"].fields = dict(outcome["score"].fields)  # picklable
+    outcome["score"].calibration_by_field = dict(outcome["score"].calibration_by_field)
+    return outcome
+
+
+def run_parallel(
+    count: int, seed: int, baseline: bool, jobs: int, baseline_every: int = 1
+) -> dict[str, Any]:
+    """``jobs`` single-threaded workers on consecutive seed ranges; times are summed per
+    document, so pages/s is per core, as for one process."""
+    import multiprocessing
+
+    sizes = [count // jobs + (1 if i < count % jobs else 0) for i in range(jobs)]
+    starts = [seed + sum(sizes[:i]) for i in range(jobs)]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs) as pool:
+        parts = pool.map(
+            _chunk,
+            [(n, st, baseline, baseline_every) for n, st in zip(sizes, starts, strict=True)],
+        )
+    outcome = combine(parts)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    outcome["peak_rss_mib"] = max(children, outcome["peak_rss_mib"])
+    return outcome
 
 
 def _outcome(
-    score: Score, documents: int, pages: int, reader_s: float, baseline_s: float
+    score: Score,
+    documents: int,
+    pages: int,
+    reader_s: float,
+    *,
+    baseline_s: float,
+    baseline_pages: int = 0,
 ) -> dict[str, Any]:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
@@ -180,8 +309,35 @@ def _outcome(
         "pages": pages,
         "reader_s": reader_s,
         "baseline_s": baseline_s,
+        "baseline_pages": baseline_pages,
         "peak_rss_mib": peak_kib / 1024,
     }
+
+
+def _speed_rows(summary: Any, outcome: dict[str, Any]) -> None:
+    """Pages per second of the reader and the baseline, by wall clock and by CPU time (the
+    machine may be shared: CPU time does not count other people's load)."""
+    pages = outcome["pages"]
+    reader_pps = pages / outcome["reader_s"] if outcome["reader_s"] else float("nan")
+    summary.add_row("pages", str(pages))
+    if outcome.get("jobs"):
+        summary.add_row("worker processes (times summed: pages/s per core)", str(outcome["jobs"]))
+    summary.add_row("reader pages/s", f"{reader_pps:.2f}")
+    if outcome["baseline_s"]:
+        base_pps = outcome["baseline_pages"] / outcome["baseline_s"]
+        summary.add_row(
+            f"baseline (full-page tesseract) pages/s, on {outcome['baseline_pages']} pages",
+            f"{base_pps:.2f}",
+        )
+        summary.add_row("speed ratio reader / baseline", f"{reader_pps / base_pps:.2f}×")
+    if outcome.get("reader_cpu") and outcome.get("baseline_cpu"):
+        reader_cpu_pps = pages / outcome["reader_cpu"]
+        base_cpu_pps = outcome["baseline_pages"] / outcome["baseline_cpu"]
+        summary.add_row("reader pages per CPU-second", f"{reader_cpu_pps:.2f}")
+        summary.add_row(
+            "baseline pages per CPU-second (tesseract process included)", f"{base_cpu_pps:.2f}"
+        )
+        summary.add_row("speed ratio by CPU time", f"{reader_cpu_pps / base_cpu_pps:.2f}×")
 
 
 def report(outcome: dict[str, Any]) -> str:
@@ -232,15 +388,8 @@ def report(outcome: dict[str, Any]) -> str:
         "signature false absent", f"{fa:.2%} ({score.false_absent}/{score.signed_boxes})"
     )
     summary.add_row("signature errors with confidence >= 0.90", str(score.sure_signature_errors))
-    pages = outcome["pages"]
-    reader_pps = pages / outcome["reader_s"] if outcome["reader_s"] else float("nan")
-    summary.add_row("pages", str(pages))
-    summary.add_row("reader pages/s", f"{reader_pps:.2f}")
-    if outcome["baseline_s"]:
-        base_pps = pages / outcome["baseline_s"]
-        summary.add_row("baseline (full-page tesseract) pages/s", f"{base_pps:.2f}")
-        summary.add_row("speed ratio reader / baseline", f"{reader_pps / base_pps:.2f}×")
-    summary.add_row("peak RSS", f"{outcome['peak_rss_mib']:.0f} MiB")
+    _speed_rows(summary, outcome)
+    summary.add_row("peak RSS (largest worker)", f"{outcome['peak_rss_mib']:.0f} MiB")
     console.print(summary)
     cal = Table(title=f"Calibration per field (confidence >= {ACCEPT})")
     cal.add_column("field")
@@ -260,10 +409,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes, one single-threaded reader each (default: up to 2)",
+    )
+    parser.add_argument(
+        "--from-checkpoints",
+        action="store_true",
+        help="report the workers' saved totals (of a run that was stopped) instead of running",
+    )
+    parser.add_argument(
+        "--baseline-every", type=int, default=1, help="run the baseline on every Nth document"
+    )
     parser.add_argument("--out", type=Path, default=Path("var/bench/reading.txt"))
     args = parser.parse_args(argv)
     partial = args.out.with_name(args.out.stem + "-partial.txt")
-    outcome = run(args.count, args.seed, not args.no_baseline, not args.quiet, partial)
+    if args.from_checkpoints:
+        import pickle
+
+        files = sorted(CACHE.parent.glob("worker-*.pkl"))
+        if not files:
+            print("no worker checkpoints under", CACHE.parent)
+            return 1
+        # the files this benchmark wrote itself under var/bench/, never input from outside
+        outcome = combine([pickle.loads(f.read_bytes()) for f in files])  # noqa: S301
+    elif args.jobs > 1:
+        outcome = run_parallel(
+            args.count, args.seed, not args.no_baseline, args.jobs, args.baseline_every
+        )
+    else:
+        outcome = run(
+            args.count,
+            args.seed,
+            not args.no_baseline,
+            not args.quiet,
+            partial=partial,
+            baseline_every=args.baseline_every,
+        )
     text = report(outcome)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

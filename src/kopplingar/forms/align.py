@@ -55,7 +55,7 @@ def _detector() -> Any:
     return cv2.aruco.ArucoDetector(aruco_dictionary(), params)
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
+def to_gray(image: np.ndarray) -> np.ndarray:
     cv2 = cv2_module()
     if image.ndim == 3:
         return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
@@ -65,7 +65,7 @@ def _gray(image: np.ndarray) -> np.ndarray:
 def detect_markers(image: np.ndarray) -> dict[int, np.ndarray]:
     """Marker id -> its four corners (4 × 2, full-image pixels, ArUco's own corner order)."""
     cv2 = cv2_module()
-    gray = _gray(image)
+    gray = to_gray(image)
     h, w = gray.shape
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
     small = (
@@ -176,7 +176,7 @@ def warp(image: np.ndarray, alignment: Alignment, layout: FormLayout) -> np.ndar
     """The page upright on the layout at WORK_DPI (outside the image: white paper)."""
     cv2 = cv2_module()
     width, height = layout.page_size_px(WORK_DPI)
-    gray = _gray(image)
+    gray = to_gray(image)
     # shrinking a lot: pre-blur so the warp averages instead of picking pixels
     scale = float(np.sqrt(abs(np.linalg.det(alignment.to_layout[:2, :2]))))
     interpolation = cv2.INTER_AREA if scale < 0.6 else cv2.INTER_LINEAR

@@ -72,3 +72,15 @@ def isotonic(x: np.ndarray, y: np.ndarray, *, min_bin: int = 20) -> tuple[np.nda
         lower.append(max(0.0, centre - half))
     knots_y = np.maximum.accumulate(np.array(lower))
     return knots_x, knots_y
+
+
+def calibrate_signature(kind: str, raw: float, *, present: bool) -> float:
+    """P(correct) of a signature judgement. The signature model's own probability is used when
+    there is no map; a "present" is never made more confident than the model said."""
+    table = _table().get(kind)
+    raw = float(np.clip(raw, 0.0, 1.0))
+    if table is None:
+        return raw
+    xs, ys = table
+    mapped = float(np.clip(np.interp(raw, xs, ys), 0.0, 1.0))
+    return min(raw, mapped) if present else mapped

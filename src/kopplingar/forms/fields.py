@@ -410,7 +410,12 @@ def _interior_ink(crop: np.ndarray, margin_px: int) -> np.ndarray:
     lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(15, w // 4)), np.uint8)) | (
         cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(15, int(h * 0.6)), 1), np.uint8))
     )
-    return np.asarray((ink > 0) & (cv2.dilate(lines, np.ones((5, 5), np.uint8)) == 0))
+    ink = ((ink > 0) & (cv2.dilate(lines, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)
+    # specks and dust are not where the ink "is": keep components of some size only
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(25, ink.size // 4000)
+    return np.asarray(keep[labels])
 
 
 def ink_only_at_edges(crop: np.ndarray, margin_px: int) -> bool:

@@ -25,7 +25,6 @@ from kopplingar.forms import page_geometry as geometry
 from kopplingar.forms.inputs import Document, InputError, Limits, load_pages
 from kopplingar.forms.layout import (
     FIELD_NAMES,
-    MARKER_IDS,
     SUPPORTED_VERSIONS,
     FormKind,
     FormLayout,
@@ -170,7 +169,7 @@ def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
         aligned = align.warp(image, alignment, layout)
         qr = interpret_qr(qrread.read_aligned(aligned, layout, align.WORK_DPI), secret)
         return FoundForm(0, alignment, aligned, layout, qr, (image.shape[1], image.shape[0]))
-    hit = qrread.search_page(align._gray(image))
+    hit = qrread.search_page(align.to_gray(image))
     if hit is None:
         return None
     qr = interpret_qr(hit.text, secret)
@@ -249,13 +248,34 @@ def _read_page(
             if raw_scores:  # for fitting the calibration: the score before it
                 extra["raw"] = {"score": round(r.confidence, 5), "kind": kind_key}
             result["fields"][fname] = _field(r.value, conf, **extra)
-    for party, sig in fields.read_signatures(page, layout, dpi).items():
-        confidence = sig.confidence * (quality if sig.present else 1.0)
-        result["signatures"][party] = {
+    result["signatures"] = _signatures(page, layout, quality, raw_scores)
+    return result
+
+
+def _signatures(
+    page: np.ndarray, layout: FormLayout, quality: float, raw_scores: bool
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for party, sig in fields.read_signatures(page, layout, align.WORK_DPI).items():
+        key = signature_key(sig)
+        confidence = calibration.calibrate_signature(key, sig.confidence, present=sig.present)
+        if sig.present:
+            confidence *= quality
+        entry: dict[str, Any] = {
             "present": sig.present,
             "confidence": round(float(np.clip(confidence, 0.0, 1.0)), 4),
         }
-    return result
+        if raw_scores:
+            entry["raw"] = {"score": round(sig.confidence, 5), "kind": key}
+        out[party] = entry
+    return out
+
+
+def signature_key(sig: fields.SignatureReading) -> str:
+    """The calibration group of a presence judgement (overruled ones stay as they are)."""
+    if sig.guard:
+        return "signature_guarded"
+    return "signature_present" if sig.present else "signature_absent"
 
 
 # --- unknown documents ---------------------------------------------------------------------------
@@ -347,6 +367,3 @@ def read_document(
     if not unknown_ocr:
         return [_no_form(name, "no form found")]
     return [_unknown_document(name, doc, deadline, "no form found")]
-
-
-__all__ = ["MARKER_IDS", "hints_from_text", "interpret_qr", "read_document"]

@@ -223,3 +223,34 @@ def test_cli_read_prints_json_lines(tmp_path: Path) -> None:
     first, second = (FormReading.model_validate(o) for o in objects)
     assert first.form.kind == "connect" and first.form.form_id_valid is True
     assert second.form.kind is None and second.reason
+
+
+def test_page_without_markers_is_found_by_its_qr_code() -> None:
+    sample = generate(
+        78,
+        SampleSpec(
+            kind="disconnect",
+            scenario="valid",
+            fill="typed",
+            capture="scanner",
+            delivery="png",
+            dpi=200,
+        ),
+    )
+    image = sample.images[0].copy()
+    for corners in align.detect_markers(image).values():
+        x0, y0 = corners.min(axis=0).astype(int) - 10
+        x1, y1 = corners.max(axis=0).astype(int) + 10
+        image[max(y0, 0) : y1, max(x0, 0) : x1] = 255
+    assert align.find_form(image)[0] is None
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    reading = _form_reading(read_document(buf.getvalue(), "nomarkers.png", secret=SAMPLE_SECRET))
+    assert reading is not None and reading["form"]["kind"] == "disconnect"
+    assert reading["alignment"]["method"] == "qr_similarity"
+
+
+def test_wall_time_limit_gives_a_reason() -> None:
+    path = SAMPLES / "01-connect-valid-typed-scan.pdf"
+    results = read_document(path.read_bytes(), path.name, deadline_s=0.0)
+    assert results[0]["form"]["kind"] is None and results[0]["reason"] == "timeout"

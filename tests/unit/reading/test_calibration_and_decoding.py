@@ -86,3 +86,10 @@ def test_qr_interpretation() -> None:
     assert interpret_qr("https://example.com", SAMPLE_SECRET).kind is None
     blank = interpret_qr("KPL1:C:1", SAMPLE_SECRET)
     assert blank.kind == "connect" and blank.form_id_valid is None
+
+
+def test_signature_calibration_never_makes_present_more_confident() -> None:
+    for raw in np.linspace(0.5, 1.0, 11):
+        assert calibration.calibrate_signature("signature_present", raw, present=True) <= raw + 1e-9
+    # a group without a map keeps the model's own probability
+    assert calibration.calibrate_signature("signature_guarded", 0.6, present=False) == 0.6
