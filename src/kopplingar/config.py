@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         default=0.90, ge=0, le=1, description="A value below this goes to a person."
     )
     signature_confidence: float = Field(
-        default=0.99, ge=0, le=1, description="Same, for signature presence."
+        default=0.98, ge=0, le=1, description="Same, for signature presence."
     )
     name_exact_score: float = Field(
         default=95.0, ge=0, le=100, description="Name match score that authorises a signer."

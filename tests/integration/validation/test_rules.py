@@ -86,7 +86,7 @@ def test_a_correct_confident_form_is_applied(db: Database) -> None:
             {"company_signature": {"present": False, "confidence": 0.99}},
             "missing_company_signature",
         ),
-        ({"bureau_signature": {"present": False, "confidence": 0.995}}, "missing_bureau_signature"),
+        ({"bureau_signature": {"present": False, "confidence": 0.985}}, "missing_bureau_signature"),
         ({"subscription_number": "9999999"}, "unknown_subscription_number"),
         ({"company_org_number": "559123-4562"}, "invalid_org_number"),
         ({"subscription_number": "1093377"}, "org_number_mismatch"),
