@@ -452,9 +452,15 @@ def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
         return crop, 0
     out = crop.copy()
     count = 0
-    for word in words:
+
+    def wordlike(word: tesseract.Word) -> bool:
         letters = sum(ch.isalpha() for ch in word.text)
-        if word.confidence >= 0.75 and letters >= 2 and letters >= 0.6 * len(word.text):
+        return letters >= 2 and letters >= 0.6 * len(word.text)
+
+    # one confidently printed word makes its less certain neighbours printed words too
+    sure = any(w.confidence >= 0.75 and wordlike(w) for w in words)
+    for word in words:
+        if sure and word.confidence >= 0.5 and wordlike(word):
             x0, y0, x1, y1 = word.box
             out[max(y0 - 2, 0) : y1 + 2, max(x0 - 2, 0) : x1 + 2] = 255
             count += 1
