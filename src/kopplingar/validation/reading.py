@@ -7,19 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FIELD_NAMES = (
-    "company_name",
-    "company_org_number",
-    "subscription_number",
-    "bureau_name",
-    "bureau_org_number",
-    "company_signer_name",
-    "company_signer_role",
-    "company_sign_date",
-    "bureau_signer_name",
-    "bureau_sign_date",
-    "contact_email",
-)
+from kopplingar.forms.layout import FIELD_NAMES  # the form's names are the contract
+
+__all__ = ["FIELD_NAMES", "FieldValue", "FormInfo", "FormReading", "SignatureValue"]
+
 Confidence = Field(ge=0.0, le=1.0)
 
 
