@@ -273,6 +273,9 @@ def settle(
     with db.transaction() as session:
         case = _fenced(session, claim)
         case.lease_owner, case.lease_until = None, None
+        if not isinstance(outcome, ReadFailure) and any(r.reason == "timeout" for r in outcome):
+            # The reader gave up on its own time limit: as much our failure as a crash.
+            outcome = ReadFailure("timeout", "the reader ran out of time on this document")
         if isinstance(outcome, ReadFailure):
             # Our reader failed (a crash, a timeout, memory): not proof that the sender's file is
             # bad, so a person looks at it instead of an automatic reply blaming the file.

@@ -278,3 +278,12 @@ def test_a_mailed_form_that_waits_for_a_person_gets_a_receipt(tmp_path: Path) ->
     ]
     assert receipt["To"] == "anna@example.se" and receipt["In-Reply-To"]
     assert "granskas nu av vår kundtjänst" in receipt.get_content()  # type: ignore[attr-defined]
+
+
+def test_a_reader_that_ran_out_of_time_sends_the_case_to_a_person(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    case_id = enqueue_file(app.db, app.documents, b"%PDF-1.4 slow", "slow.pdf")
+    claim = claim_next(app.db, "w")
+    assert claim is not None
+    settle(app.db, claim, [FormReading(file="slow.pdf", reason="timeout")])
+    assert statuses(app)[case_id] == ("review", None, ["unreadable"])
