@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
@@ -47,3 +49,14 @@ def fail(
     else:
         err_console.print(f"[bold red]Fel:[/] {message}", highlight=False)
     raise typer.Exit(exit_code)
+
+
+@contextmanager
+def handled(as_json: bool) -> Iterator[None]:
+    """Domain errors become a clear message (with their code) and a non-zero exit."""
+    from kopplingar.domain.errors import DomainError
+
+    try:
+        yield
+    except DomainError as error:
+        fail(error.message, as_json=as_json, code=error.code)

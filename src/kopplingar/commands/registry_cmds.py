@@ -14,6 +14,7 @@ from rich.table import Table
 from kopplingar import __version__
 from kopplingar.bootstrap import App, build
 from kopplingar.commands.output import console, emit_json, fail
+from kopplingar.commands.output import handled as domain_errors_handled
 from kopplingar.domain.errors import DomainError
 from kopplingar.domain.model import OperationKind, Permission
 from kopplingar.domain.orgnr import OrgNumber
@@ -25,17 +26,16 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object.")
 
 @contextmanager
 def handled(as_json: bool) -> Iterator[None]:
-    """Turn domain and input errors into a clear message and a non-zero exit."""
-    try:
-        yield
-    except DomainError as error:
-        fail(error.message, as_json=as_json, code=error.code)
-    except RegistryFileError as error:
-        fail(
-            "registerfilen är ogiltig: " + "; ".join(error.problems),
-            as_json=as_json,
-            code="invalid_registry",
-        )
+    """Domain errors as everywhere (``output.handled``), and registry file errors with their list."""
+    with domain_errors_handled(as_json):
+        try:
+            yield
+        except RegistryFileError as error:
+            fail(
+                "registerfilen är ogiltig: " + "; ".join(error.problems),
+                as_json=as_json,
+                code="invalid_registry",
+            )
 
 
 def _org(text: str, as_json: bool) -> OrgNumber:

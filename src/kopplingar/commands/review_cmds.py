@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import typer
 from rich.table import Table
 
 from kopplingar.bootstrap import build
-from kopplingar.commands.output import console, emit_json, fail
-from kopplingar.domain.errors import DomainError
+from kopplingar.commands.output import console, emit_json, fail, handled
 from kopplingar.services import review
 
 review_app = typer.Typer(
@@ -18,14 +14,6 @@ review_app = typer.Typer(
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object.")
 BY_OPTION = typer.Option(..., "--by", help="Who decides (recorded in the case history).")
-
-
-@contextmanager
-def handled(as_json: bool) -> Iterator[None]:
-    try:
-        yield
-    except DomainError as error:
-        fail(error.message, as_json=as_json, code=error.code)
 
 
 @review_app.command("list")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from imapclient import imap_utf7
 
+from kopplingar.intake.rawstore import fsync_dir
 from kopplingar.intake.source import MessageRef
 
 SUBDIRS = ("tmp", "new", "cur")
@@ -115,7 +116,7 @@ class MaildirSource:
         if touched:
             touched.add(target / "cur")
         for directory in touched:
-            _fsync_dir(directory)
+            fsync_dir(directory)
 
     def copy(self, uids: list[str], folder: str) -> None:
         self.move(uids, folder)
@@ -137,14 +138,6 @@ class MaildirSource:
         return False
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def deliver(root: Path, raw: bytes) -> str:
     """Write a mail into ``root/new`` the Maildir way (tmp, fsync, rename); returns its name."""
     import socket
@@ -158,5 +151,5 @@ def deliver(root: Path, raw: bytes) -> str:
         handle.flush()
         os.fsync(handle.fileno())
     os.rename(tmp, root / "new" / name)
-    _fsync_dir(root / "new")
+    fsync_dir(root / "new")
     return name

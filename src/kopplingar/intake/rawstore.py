@@ -76,7 +76,7 @@ class FileRawStore:
         finally:
             os.close(fd)
         os.replace(tmp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         return key
 
     def get(self, key: str) -> bytes:
@@ -89,7 +89,8 @@ class FileRawStore:
         return data
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (the directory entry itself is fsynced)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

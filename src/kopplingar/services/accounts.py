@@ -22,13 +22,12 @@ from kopplingar.services import passwords
 from kopplingar.storage.auth_tables import CredentialRow, SignInLinkRow, WebSessionRow
 from kopplingar.storage.database import Database
 from kopplingar.storage.registry_tables import PersonRow, RoleRow
-from kopplingar.storage.repository import as_utc
 
 PERSON = "person"
 LINK_LIFETIME = timedelta(minutes=15)
-MAX_FAILURES = 10
+MAX_FAILURES = passwords.MAX_FAILURES
 MAX_OPEN_LINKS = 3
-LOCK_TIME = timedelta(minutes=15)
+LOCK_TIME = passwords.LOCK_TIME
 
 
 @dataclass(frozen=True)
@@ -70,19 +69,8 @@ def authenticate(
     with db.transaction() as session:
         person = _person_row(session, email) if email else None
         row = session.get(CredentialRow, person.id) if person is not None else None
-        if person is None or row is None:
-            passwords.burn_time(password)
+        if person is None or not passwords.check_with_lockout(row, password, now):
             return None
-        locked = as_utc(row.locked_until)
-        if locked is not None and locked > now:
-            passwords.burn_time(password)
-            return None
-        if not passwords.verify_password(password, row.password_hash):
-            row.failed_attempts = (row.failed_attempts or 0) + 1
-            if row.failed_attempts >= MAX_FAILURES:
-                row.locked_until, row.failed_attempts = now + LOCK_TIME, 0
-            return None
-        row.failed_attempts, row.locked_until = 0, None
         return Principal(PERSON, person.id)
 
 

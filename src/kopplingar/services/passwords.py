@@ -10,6 +10,8 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 N, R, P = 2**15, 8, 1  # about 32 MiB and tens of milliseconds per hash
 MAX_MEMORY = 64 * 1024 * 1024
@@ -66,3 +68,31 @@ _DUMMY = f"scrypt${N}${R}${P}${_b64(b'0' * 16)}${_b64(b'0' * KEY_BYTES)}"
 def burn_time(password: str) -> None:
     """Spend the time of one verification, so unknown accounts answer as slowly as known ones."""
     verify_password(password[:MAX_LENGTH], _DUMMY)
+
+
+MAX_FAILURES = 10  # wrong passwords in a row before the account is locked for a while
+LOCK_TIME = timedelta(minutes=15)
+
+
+class LockableCredential(Protocol):
+    password_hash: str
+    failed_attempts: int
+    locked_until: datetime | None
+
+
+def check_with_lockout(row: LockableCredential | None, password: str, now: datetime) -> bool:
+    """Verify against a stored hash, counting failures and locking after too many; an unknown or
+    locked account costs the same time as a wrong password, so timing tells nothing."""
+    locked = row.locked_until if row is not None else None
+    if locked is not None and locked.tzinfo is None:
+        locked = locked.replace(tzinfo=UTC)
+    if row is None or (locked is not None and locked > now):
+        burn_time(password)
+        return False
+    if not verify_password(password, row.password_hash):
+        row.failed_attempts = (row.failed_attempts or 0) + 1
+        if row.failed_attempts >= MAX_FAILURES:
+            row.locked_until, row.failed_attempts = now + LOCK_TIME, 0
+        return False
+    row.failed_attempts, row.locked_until = 0, None
+    return True

@@ -15,7 +15,7 @@ Adding, changing and deactivating staff users is done on the command line (``kop
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import delete, select
@@ -26,12 +26,11 @@ from kopplingar.services import passwords
 from kopplingar.services.accounts import Principal
 from kopplingar.storage.auth_tables import WebSessionRow
 from kopplingar.storage.database import Database
-from kopplingar.storage.repository import as_utc
 from kopplingar.storage.staff_tables import StaffUserRow
 
 STAFF = "staff"  # the principal kind of a staff user's session
-MAX_FAILURES = 10
-LOCK_TIME = timedelta(minutes=15)
+MAX_FAILURES = passwords.MAX_FAILURES
+LOCK_TIME = passwords.LOCK_TIME
 
 
 class Role(StrEnum):
@@ -166,17 +165,7 @@ def authenticate(
             if email
             else None
         )
-        if row is None or not row.active:
-            passwords.burn_time(password)
+        active = row if row is not None and row.active else None
+        if active is None or not passwords.check_with_lockout(active, password, now):
             return None
-        locked = as_utc(row.locked_until)
-        if locked is not None and locked > now:
-            passwords.burn_time(password)
-            return None
-        if not passwords.verify_password(password, row.password_hash):
-            row.failed_attempts = (row.failed_attempts or 0) + 1
-            if row.failed_attempts >= MAX_FAILURES:
-                row.locked_until, row.failed_attempts = now + LOCK_TIME, 0
-            return None
-        row.failed_attempts, row.locked_until = 0, None
-        return Principal(STAFF, row.id)
+        return Principal(STAFF, active.id)
