@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kopplingar.forms import digits, numbers, tesseract
+from kopplingar.forms import combs, digits, numbers, tesseract
 from kopplingar.forms.layout import MM, FieldSpec, FormLayout
 from kopplingar.forms.opencv import cv2_module
 from kopplingar.forms.signature import signature_presence
@@ -64,8 +64,16 @@ def _px(
 def comb_cells(
     page: np.ndarray, layout: FormLayout, spec: FieldSpec, dpi: float
 ) -> list[np.ndarray]:
-    """Each comb box as its own crop, exactly the box (the classifier expects border remnants)."""
-    return [_crop(page, layout, _px(layout, r, dpi)) for r in spec.cell_rects()]
+    """Each comb box as its own image: its whole strokes on clean paper (``combs``)."""
+    rects = [layout.rect_px(r, dpi) for r in spec.cell_rects()]
+    geo = combs.CombGeometry(
+        x0=rects[0].x0,
+        y0=rects[0].y0,
+        cell_width=(rects[-1].x1 - rects[0].x0) / len(rects),
+        cell_height=rects[0].y1 - rects[0].y0,
+        cells=len(rects),
+    )
+    return combs.box_images(page, geo)
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -234,15 +242,17 @@ TESSERACT_WEIGHT = 0.7  # tesseract's per-cell evidence is tempered: it is weak 
 GAP_PX = 30  # wide gaps: tesseract keeps neighbouring digits apart
 
 
-def _cell_interior(cell: np.ndarray) -> np.ndarray:
-    """The inside of a comb box, binarised (tesseract misses a third of grey typed digits)."""
+def _cell_interior(cell: np.ndarray, height: int) -> np.ndarray:
+    """A box's strokes binarised (tesseract misses a third of grey typed digits), centred on
+    paper ``height`` pixels high so that the boxes line up as one line of text."""
     cv2 = cv2_module()
-    h, w = cell.shape
-    inner = cell[int(h * 0.12) : h - int(h * 0.12), int(w * 0.14) : w - int(w * 0.14)]
-    if inner.size == 0 or tesseract.looks_blank(inner):
-        return inner
-    smooth = cv2.GaussianBlur(inner, (0, 0), 0.7)
-    return np.asarray(cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1])
+    if cell.size == 0 or tesseract.looks_blank(cell):
+        return cell[:0]
+    smooth = cv2.GaussianBlur(cell, (0, 0), 0.7)
+    binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    above = (height - binary.shape[0]) // 2
+    below = height - binary.shape[0] - above
+    return np.pad(binary, ((above, below), (0, 0)), constant_values=255)
 
 
 def tesseract_cell_evidence(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[int, int]]:
@@ -255,14 +265,14 @@ def tesseract_cell_evidence(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[i
     parts: list[np.ndarray] = []
     spans: list[tuple[int, int, int]] = []  # (cell, x0, x1) in the strip
     x = GAP_PX
-    inners = [_cell_interior(c) for c in cells]
-    height = min((i.shape[0] for i in inners if i.size), default=0)
+    height = max((c.shape[0] for c in cells if c.size), default=0)
+    inners = [_cell_interior(c, height) for c in cells]
     if height < 8:
         return evidence, {}
     for index, inner in enumerate(inners):
-        if inner.size == 0 or tesseract.looks_blank(inner):
+        if inner.size == 0:
             continue
-        parts += [inner[:height], np.full((height, GAP_PX), 255, np.uint8)]
+        parts += [inner, np.full((height, GAP_PX), 255, np.uint8)]
         spans.append((index, x, x + inner.shape[1]))
         x += inner.shape[1] + GAP_PX
     if not parts:

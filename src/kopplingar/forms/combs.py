@@ -1,0 +1,137 @@
+"""Cut a comb field into one image per box, the way a person reads it: by whole strokes.
+
+People write big, off-centre and across the printed borders. Cropping each box exactly cuts such a
+digit (a 9 whose loop pokes over the top line becomes a 4), so the whole comb is taken with a
+margin, its printed lines (and any fold line) are removed, strokes that crossed a line are joined
+again, and every remaining connected stroke goes to the box holding most of it. Each box's image
+is the box itself grown to take in its strokes, on clean paper: the digit classifier sees the
+whole digit and nothing of the form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kopplingar.forms.opencv import cv2_module
+
+MARGIN = 0.35  # of a box's height and width: how far past its border a stroke may still belong
+MIN_INSIDE = 0.4  # share of a stroke's ink that must lie within the box rows (not the label above)
+PAPER = 255
+
+
+@dataclass(frozen=True)
+class CombGeometry:
+    """Where the comb's boxes are on the page, in pixels."""
+
+    x0: float
+    y0: float
+    cell_width: float
+    cell_height: float
+    cells: int
+
+
+def ink_threshold(gray: np.ndarray) -> int:
+    """Otsu, kept at least 25 levels below the paper so that noise on blank paper is not ink."""
+    cv2 = cv2_module()
+    otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = float(np.percentile(gray, 90))
+    return int(min(max(otsu, 60), paper - 25))
+
+
+def _printed_lines(
+    ink: np.ndarray, geo: CombGeometry, top: int, left: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The comb's borders and anything as long and straight (a fold), as horizontal and
+    vertical masks: horizontal runs longer than one and a half boxes anywhere, vertical runs
+    nearly a box tall near a border."""
+    cv2 = cv2_module()
+    ink8 = ink.astype(np.uint8)
+    h_len = max(5, round(geo.cell_width * 1.5))
+    # slack across the run (a line tilted by the scan stays one run) and along it (a blurred or
+    # faint line has gaps); the mask is then widened by a pixel to take the line's soft edges
+    widened = cv2.dilate(ink8, np.ones((3, 1), np.uint8))
+    widened = cv2.morphologyEx(widened, cv2.MORPH_CLOSE, np.ones((1, 7), np.uint8))
+    horizontal = cv2.morphologyEx(widened, cv2.MORPH_OPEN, np.ones((1, h_len), np.uint8))
+    horizontal = horizontal & ink8
+    v_len = max(5, round(geo.cell_height * 0.85))
+    widened = cv2.dilate(ink8, np.ones((1, 3), np.uint8))
+    widened = cv2.morphologyEx(widened, cv2.MORPH_CLOSE, np.ones((7, 1), np.uint8))
+    vertical = cv2.morphologyEx(widened, cv2.MORPH_OPEN, np.ones((v_len, 1), np.uint8))
+    vertical = vertical & ink8
+    near_border = np.zeros(ink.shape[1], bool)
+    band = max(2, round(geo.cell_width * 0.18))
+    for k in range(geo.cells + 1):
+        x = round(geo.x0 + k * geo.cell_width) - left
+        near_border[max(x - band, 0) : max(x + band + 1, 0)] = True
+    vertical[:, ~near_border] = 0
+    return horizontal > 0, vertical > 0
+
+
+def _rejoin(clean: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
+    """Put back the pixels of a horizontal line where a stroke crossed it (ink above and below):
+    a digit written over the top or bottom border stays one stroke. Vertical borders are not
+    bridged: two neighbouring digits touching the same border must stay apart."""
+    cv2 = cv2_module()
+    band = cv2.dilate(horizontal.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    stroke = (clean & ~band).astype(np.uint8)
+    across = cv2.morphologyEx(stroke, cv2.MORPH_CLOSE, np.ones((13, 1), np.uint8)) > 0
+    return np.asarray(clean | (band & across))
+
+
+def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
+    """One uint8 image per box (255 = paper): its strokes on clean paper, the box grown to hold
+    them. A box without strokes is plain paper of the box's size."""
+    cv2 = cv2_module()
+    ph, pw = page.shape[:2]
+    my, mx = round(geo.cell_height * MARGIN), round(geo.cell_width * MARGIN)
+    top, left = max(round(geo.y0) - my, 0), max(round(geo.x0) - mx, 0)
+    bottom = min(round(geo.y0 + geo.cell_height) + my, ph)
+    right = min(round(geo.x0 + geo.cells * geo.cell_width) + mx, pw)
+    strip = np.asarray(page[top:bottom, left:right], dtype=np.uint8)
+    boxes = [_box_rect(geo, k, top, left) for k in range(geo.cells)]
+    if strip.size == 0 or int(np.percentile(strip, 99.5)) - int(strip.min()) < 40:
+        return [np.full((max(b[3] - b[1], 1), max(b[2] - b[0], 1)), PAPER, np.uint8) for b in boxes]
+    ink = strip < ink_threshold(strip)
+    horizontal, vertical = _printed_lines(ink, geo, top, left)
+    clean = _rejoin(ink & ~horizontal & ~vertical, horizontal)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(
+        clean.astype(np.uint8), connectivity=8
+    )
+    row_top, row_bottom = round(geo.y0) - top, round(geo.y0 + geo.cell_height) - top
+    min_area = max(3, int(0.003 * geo.cell_width * geo.cell_height))
+    owner = np.full(n, -1)
+    for i in range(1, n):
+        area = int(stats[i, cv2.CC_STAT_AREA])
+        if area < min_area:
+            continue
+        y, hh = int(stats[i, cv2.CC_STAT_TOP]), int(stats[i, cv2.CC_STAT_HEIGHT])
+        rows = labels[max(y, row_top) : min(y + hh, row_bottom)]
+        inside = int(np.count_nonzero(rows == i))
+        if inside < MIN_INSIDE * area:
+            continue  # the printed label above, a mark below
+        cx = float(centroids[i][0]) + left
+        owner[i] = min(max(int((cx - geo.x0) // geo.cell_width), 0), geo.cells - 1)
+    out: list[np.ndarray] = []
+    for k, (bx0, by0, bx1, by1) in enumerate(boxes):
+        mine = np.isin(labels, np.flatnonzero(owner == k)) if (owner == k).any() else None
+        if mine is None:
+            out.append(np.full((max(by1 - by0, 1), max(bx1 - bx0, 1)), PAPER, np.uint8))
+            continue
+        ys, xs = np.nonzero(mine)
+        x0, x1 = min(bx0, int(xs.min())), max(bx1, int(xs.max()) + 1)
+        y0, y1 = min(by0, int(ys.min())), max(by1, int(ys.max()) + 1)
+        x0, y0 = max(x0, 0), max(y0, 0)
+        crop = np.where(mine, strip, PAPER)[y0:y1, x0:x1]
+        out.append(np.asarray(crop, dtype=np.uint8))
+    return out
+
+
+def _box_rect(geo: CombGeometry, k: int, top: int, left: int) -> tuple[int, int, int, int]:
+    """Box ``k`` in strip coordinates (x0, y0, x1, y1)."""
+    x0 = round(geo.x0 + k * geo.cell_width) - left
+    x1 = round(geo.x0 + (k + 1) * geo.cell_width) - left
+    y0 = round(geo.y0) - top
+    y1 = round(geo.y0 + geo.cell_height) - top
+    return x0, y0, x1, y1

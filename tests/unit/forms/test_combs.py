@@ -1,0 +1,76 @@
+"""Comb boxes are cut by whole strokes: overflowing digits stay whole, neighbours stay apart."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from kopplingar.forms import combs
+
+CELL_W, CELL_H, CELLS = 55, 71, 6
+X0, Y0 = 60, 80
+
+
+def _comb_page() -> np.ndarray:
+    page = np.full((240, X0 * 2 + CELL_W * CELLS), 245, np.uint8)
+    cv2.rectangle(page, (X0, Y0), (X0 + CELL_W * CELLS, Y0 + CELL_H), 30, 2)
+    for k in range(1, CELLS):
+        x = X0 + k * CELL_W
+        cv2.line(page, (x, Y0), (x, Y0 + CELL_H), 30, 2)
+    # the printed label just above the comb
+    cv2.putText(page, "Abonnemangsnummer", (X0, Y0 - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 90, 1)
+    return page
+
+
+GEO = combs.CombGeometry(x0=X0, y0=Y0, cell_width=CELL_W, cell_height=CELL_H, cells=CELLS)
+
+
+def _ink_rows(image: np.ndarray) -> np.ndarray:
+    return np.flatnonzero((image < 128).any(axis=1))
+
+
+def test_empty_boxes_are_plain_paper_of_the_box_size() -> None:
+    images = combs.box_images(_comb_page(), GEO)
+    assert len(images) == CELLS
+    for image in images:
+        assert image.shape == (CELL_H, CELL_W)
+        assert int(image.min()) == 255  # no border, no label
+
+
+def test_a_digit_over_the_top_border_is_kept_whole() -> None:
+    page = _comb_page()
+    cx = X0 + CELL_W // 2
+    # a tall "1" from 18 px above the box to near its bottom, crossing the top line
+    cv2.line(page, (cx, Y0 - 18), (cx, Y0 + CELL_H - 10), 20, 4)
+    images = combs.box_images(page, GEO)
+    rows = _ink_rows(images[0])
+    assert images[0].shape[0] >= CELL_H + 15  # the box grew upwards to take the stroke
+    assert rows.max() - rows.min() >= CELL_H - 10 + 18 - 4  # one stroke, top to bottom
+    assert all(int(im.min()) == 255 for im in images[1:])
+
+
+def test_digits_touching_one_border_stay_in_their_own_boxes() -> None:
+    page = _comb_page()
+    border = X0 + CELL_W  # between box 0 and box 1
+    cv2.circle(page, (border - 14, Y0 + 35), 14, 20, 3)  # a "0" touching the border from the left
+    cv2.line(page, (border + 4, Y0 + 12), (border + 4, Y0 + 60), 20, 3)  # a "1" touching it
+    images = combs.box_images(page, GEO)
+    left_cols = np.flatnonzero((images[0] < 128).any(axis=0))
+    right_cols = np.flatnonzero((images[1] < 128).any(axis=0))
+    assert len(left_cols) >= 20  # the whole circle in box 0
+    assert 0 < len(right_cols) <= 8  # only the thin "1" in box 1
+    assert all(int(im.min()) == 255 for im in images[2:])
+
+
+def test_a_fold_line_across_the_comb_is_not_ink() -> None:
+    page = _comb_page()
+    cv2.line(page, (0, Y0 + 40), (page.shape[1] - 1, Y0 + 42), 110, 1)
+    images = combs.box_images(page, GEO)
+    assert all(int(im.min()) >= 128 for im in images)
+
+
+def test_a_blank_or_empty_strip_gives_paper() -> None:
+    page = np.full((240, 500), 250, np.uint8)
+    images = combs.box_images(page, GEO)
+    assert [im.shape for im in images] == [(CELL_H, CELL_W)] * CELLS
+    assert all(int(im.min()) == 255 for im in images)
