@@ -172,16 +172,30 @@ def read_subscription(probs: np.ndarray, lo: int, hi: int) -> FieldReading:
     )
 
 
-def _valid_date(text: str) -> bool:
+def _calendar_day(text: str) -> dt.date | None:
     try:
         day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
-        return False
-    return 2000 <= day.year <= 2100
+        return None
+    return day if 2000 <= day.year <= 2100 else None
 
 
-def read_date(probs: np.ndarray, spec: FieldSpec) -> FieldReading:
-    """YYYY-MM-DD in its boxes (or typed without dashes): the most probable real calendar date."""
+def date_prior(day: dt.date, today: dt.date) -> float:
+    """How likely a signing date is before reading it: forms are signed shortly before they are
+    mailed, so the last two years (and a few weeks ahead: a wrong clock, a slip) are usual, the
+    decade around them possible, anything else rare. It decides between 2025 and 2075 when a
+    handwritten 2 looks like a 7; a clear date far off is still read as written."""
+    if today - dt.timedelta(days=731) <= day <= today + dt.timedelta(days=31):
+        return 1.0
+    if today - dt.timedelta(days=3653) <= day <= today + dt.timedelta(days=366):
+        return 0.05
+    return 0.002
+
+
+def read_date(probs: np.ndarray, spec: FieldSpec, today: dt.date | None = None) -> FieldReading:
+    """YYYY-MM-DD in its boxes (or typed without dashes): the most probable real calendar date,
+    weighed by how plausible it is as a signing date (``date_prior``)."""
+    today = today or dt.date.today()
     p_blank = _all_empty(probs)
     if p_blank > 0.5:
         return FieldReading(None, p_blank, "date", {"raw": numbers.raw_reading(probs)})
@@ -196,8 +210,9 @@ def read_date(probs: np.ndarray, spec: FieldSpec) -> FieldReading:
         prior = float(np.prod([_empty_p(probs, i) for i in others])) if others else 1.0
         reading = numbers.best_digits(probs[cells], (8, 8), left_aligned=True, keep=16)
         for value, score in [(reading.value, reading.confidence), *reading.alternatives]:
-            if value and _valid_date(value):
-                options.append((score * prior, value))
+            day = _calendar_day(value) if value else None
+            if value and day is not None:
+                options.append((score * prior * date_prior(day, today), value))
     if not options:
         return FieldReading(None, 0.05, "date", {"raw": numbers.raw_reading(probs)})
     total = sum(s for s, _ in options) + 1e-12

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import numpy as np
@@ -61,6 +62,21 @@ def test_dates_must_be_real_days() -> None:
     assert fields.read_date(_onehot("2025_11_09"), spec).value == "2025-11-09"
     bad = fields.read_date(_onehot("2025_13_45"), spec)
     assert bad.value != "2025-13-45" and bad.confidence < 0.5
+
+
+def test_an_unsure_year_digit_is_read_as_a_recent_date() -> None:
+    spec = get_layout("connect").field("company_sign_date")
+    probs = _onehot("2025_11_09")
+    probs[2] = 0.0
+    probs[2, 7], probs[2, 2] = 0.6, 0.4  # the classifier leans to 2075
+    today = dt.date(2026, 1, 10)
+    assert fields.read_date(probs, spec, today=today).value == "2025-11-09"
+    # a date written clearly stays what was written, however old
+    old = fields.read_date(_onehot("2011_03_04"), spec, today=today)
+    assert old.value == "2011-03-04"
+    assert fields.date_prior(dt.date(2011, 3, 4), today) < fields.date_prior(
+        dt.date(2025, 1, 1), today
+    )
 
 
 def test_canonical_values() -> None:
