@@ -15,60 +15,30 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from kopplingar.storage.case_tables import CaseRow
 from kopplingar.storage.registry_tables import ConnectionRow, OperationRow
 from tests.integration.queue.helpers import make_app
+from tests.support.browser import chromium, cli
+from tests.support.browser import screenshot as shoot
 from tests.support.desk_cases import mail_in, misread_scan, scan_mail
 from tests.support.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "granska-noga-varje-dag"
 REVIEWER = "rut@kundtjanst.se"
 
 
-def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "kopplingar.cli", *args, "--json"],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
-
-
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium package")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def screenshot(page: Page, folder: Path, name: str) -> None:
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-    extra = os.environ.get("DESK_SCREENSHOTS")
-    if extra:
-        page.screenshot(path=str(Path(extra) / f"{name}.png"), full_page=True)
+    shoot(page, folder, name, "DESK_SCREENSHOTS")
 
 
 def test_a_reviewer_corrects_a_misread_number_and_approves(

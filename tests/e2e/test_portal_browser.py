@@ -18,36 +18,16 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.support.browser import chromium, cli
+from tests.support.browser import screenshot as shoot
 from tests.support.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "rätt-häst-batteri-häftklammer"
 BUREAU = "556677-8899"
 CLIENT = "559123-4561"  # Bageriet i Byn AB: administrators david@ and eva@bageriet.se
-
-
-def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "kopplingar.cli", *args, "--json"],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.fixture
@@ -78,14 +58,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium package")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def mails(home: Path) -> list[EmailMessage]:
@@ -113,10 +87,7 @@ def accept_as_client(browser: Browser, link: str, button: str) -> None:
 
 
 def screenshot(page: Page, folder: Path, name: str) -> None:
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-    extra = os.environ.get("PORTAL_SCREENSHOTS")
-    if extra:
-        page.screenshot(path=str(Path(extra) / f"{name}.png"), full_page=True)
+    shoot(page, folder, name, "PORTAL_SCREENSHOTS")
 
 
 def test_bureau_connects_activates_and_disconnects_a_client(

@@ -19,22 +19,11 @@ from kopplingar.forms.simulator import SampleSpec, generate
 from kopplingar.intake.maildir import deliver
 from kopplingar.intake.wiring import build_poller
 from tests.integration.queue.helpers import form
+from tests.support.form_values import VALID_FORM_VALUES
 from tests.support.mails import form_mail
 from tests.support.readers import MARK
 
-TRUE_VALUES = {
-    "company_name": "Bageriet i Byn AB",
-    "company_org_number": "559123-4561",
-    "subscription_number": "1048213",
-    "bureau_name": "Siffrorna Redovisning AB",
-    "bureau_org_number": "556677-8899",
-    "company_signer_name": "David Dahl",
-    "company_signer_role": "firmatecknare",
-    "company_sign_date": "2026-03-01",
-    "bureau_signer_name": "Anna Andersson",
-    "bureau_sign_date": "2026-03-02",
-    "contact_email": "david@bageriet.se",
-}
+TRUE_VALUES = VALID_FORM_VALUES
 
 
 @cache

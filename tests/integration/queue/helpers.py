@@ -9,6 +9,7 @@ from kopplingar.bootstrap import App, build
 from kopplingar.config import Settings
 from kopplingar.services.registry import load_registry
 from kopplingar.validation.registry_file import parse_registry
+from tests.support.form_values import VALID_FORM_VALUES
 
 REGISTRY = Path(__file__).parents[3] / "samples" / "registry.json"
 
@@ -28,20 +29,7 @@ def make_app(home: Path, database_url: str | None = None, **settings: Any) -> Ap
 
 
 def form(kind: str = "connect", page: int = 1, conf: float = 0.99, **fields: Any) -> dict[str, Any]:
-    values = {
-        "company_name": "Bageriet i Byn AB",
-        "company_org_number": "559123-4561",
-        "subscription_number": "1048213",
-        "bureau_name": "Siffrorna Redovisning AB",
-        "bureau_org_number": "556677-8899",
-        "company_signer_name": "David Dahl",
-        "company_signer_role": "firmatecknare",
-        "company_sign_date": "2026-03-01",
-        "bureau_signer_name": "Anna Andersson",
-        "bureau_sign_date": "2026-03-02",
-        "contact_email": "david@bageriet.se",
-        **fields,
-    }
+    values = {**VALID_FORM_VALUES, **fields}
     signatures = {
         "company": {"present": fields.get("company_signed", True), "confidence": 0.99},
         "bureau": {"present": True, "confidence": 0.99},

@@ -13,6 +13,7 @@ from kopplingar.storage.database import Database
 from kopplingar.validation.reading import FormReading
 from kopplingar.validation.rules import Decision, Verdict, decide, match_person, normalise_name
 from tests.integration.services.conftest import loaded_database
+from tests.support.form_values import VALID_FORM_VALUES
 
 
 @pytest.fixture
@@ -23,19 +24,7 @@ def db(tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
 
 
 def reading(kind: str = "connect", conf: float = 0.99, **overrides: Any) -> FormReading:
-    fields = {
-        "company_name": "Bageriet i Byn AB",
-        "company_org_number": "559123-4561",
-        "subscription_number": "1048213",
-        "bureau_name": "Siffrorna Redovisning AB",
-        "bureau_org_number": "556677-8899",
-        "company_signer_name": "David Dahl",
-        "company_signer_role": "firmatecknare",
-        "company_sign_date": "2026-03-01",
-        "bureau_signer_name": "Anna Andersson",
-        "bureau_sign_date": "2026-03-02",
-        "contact_email": "david@bageriet.se",
-    }
+    fields = dict(VALID_FORM_VALUES)
     signatures = {
         "company": {"present": True, "confidence": 0.99},
         "bureau": {"present": True, "confidence": 0.99},
