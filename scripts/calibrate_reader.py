@@ -1,6 +1,6 @@
 """Fit the reader's confidence calibration on generated scans (seeds disjoint from the benchmark).
 
-    .venv/bin/python scripts/calibrate_reader.py --count 300
+    .venv/bin/python scripts/calibrate_reader.py --count 400 --jobs 2
 
 Reads the scans with raw scores, fits one isotonic map per kind of value (org, subscription,
 date, text, email, choice) and writes ``src/kopplingar/forms/models/reader_calibration.json``.
@@ -17,7 +17,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import numpy as np
 
-from kopplingar.bench.reading import Score, scan, score_document
+from kopplingar.bench.reading import Score, run_parallel, scan, score_document
 from kopplingar.forms import calibration
 from kopplingar.forms.reader import read_document
 from kopplingar.forms.simulator import SAMPLE_SECRET
@@ -30,6 +30,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--seed", type=int, default=CALIBRATION_SEED)
     parser.add_argument(
+        "--jobs", type=int, default=1, help="reader processes (the benchmark's parallel runner)"
+    )
+    parser.add_argument(
         "--signatures-only",
         action="store_true",
         help="refit only the signature maps (reads only the signature boxes: faster)",
@@ -38,14 +41,17 @@ def main() -> None:
     if args.signatures_only:
         fit_signatures(args.count, args.seed)
         return
-    score = Score()
-    for k in range(args.count):
-        name, data, truth = scan(args.seed + k)
-        score_document(
-            read_document(data, name, secret=SAMPLE_SECRET, raw_scores=True), truth, score
-        )
-        if (k + 1) % 50 == 0:
-            print(f"{k + 1}/{args.count}", flush=True)
+    if args.jobs > 1:
+        score = run_parallel(args.count, args.seed, baseline=False, jobs=args.jobs)["score"]
+    else:
+        score = Score()
+        for k in range(args.count):
+            name, data, truth = scan(args.seed + k)
+            score_document(
+                read_document(data, name, secret=SAMPLE_SECRET, raw_scores=True), truth, score
+            )
+            if (k + 1) % 50 == 0:
+                print(f"{k + 1}/{args.count}", flush=True)
     by_kind: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for kind, raw, ok in score.pairs:
         by_kind[kind].append((raw, ok))
