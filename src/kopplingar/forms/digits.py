@@ -73,6 +73,21 @@ def _drop_small_and_edge_components(ink: np.ndarray) -> np.ndarray:
         if (in_top_or_bottom or in_left_or_right) and area < 0.01 * h * w:
             continue
         keep[i] = True
+    # pieces of a neighbouring box's digit reach into a crop taken with a margin: a smaller
+    # component cut by the crop edge and lying wholly in that side's outer band is not this cell's
+    kept = [i for i in range(1, n) if keep[i]]
+    if len(kept) > 1:
+        largest = max(int(stats[i][4]) for i in kept)
+        for i in kept:
+            x, y, bw, bh, area = stats[i]
+            if area >= 0.4 * largest:
+                continue
+            cut_left = x == 0 and x + bw <= w * 0.25
+            cut_right = x + bw == w and x >= w * 0.75
+            cut_top = y == 0 and y + bh <= h * 0.25
+            cut_bottom = y + bh == h and y >= h * 0.75
+            if cut_left or cut_right or cut_top or cut_bottom:
+                keep[i] = False
     return np.asarray(keep[labels])
 
 
@@ -140,29 +155,55 @@ def _weights() -> dict[str, np.ndarray]:
         return {k: data[k].astype(np.float32) for k in data.files}
 
 
+def _shifts(size: int) -> list[tuple[slice, slice]]:
+    """(output, input) slices along one axis for the kernel offsets -1, 0, +1 of a same-padded conv."""
+    return [
+        (slice(1, size), slice(0, size - 1)),
+        (slice(0, size), slice(0, size)),
+        (slice(0, size - 1), slice(1, size)),
+    ]
+
+
 def _conv3x3_relu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Same-padded 3×3 convolution + ReLU; x (n, c, h, w), w (k, c, 3, 3)."""
-    n, c, h, wd = x.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
-    # windows: (n, c, h, w, 3, 3) -> (n, h, w, c*9)
-    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n, h, wd, c * 9)
-    out = cols @ w.reshape(w.shape[0], -1).T + b
-    return np.asarray(np.maximum(out, 0).transpose(0, 3, 1, 2))
+    """Same-padded 3×3 convolution + ReLU, channels last: x (n, h, w, c), w (9·c, k) rows (ky, kx, c)."""
+    n, h, wd, c = x.shape
+    cols = np.zeros((n, h, wd, 9, c), np.float32)
+    k = 0
+    for out_y, in_y in _shifts(h):
+        for out_x, in_x in _shifts(wd):
+            cols[:, out_y, out_x, k] = x[:, in_y, in_x]
+            k += 1
+    out = cols.reshape(n * h * wd, 9 * c) @ w
+    out += b
+    np.maximum(out, 0, out=out)
+    return np.asarray(out.reshape(n, h, wd, w.shape[1]))
 
 
 def _maxpool2(x: np.ndarray) -> np.ndarray:
-    n, c, h, w = x.shape
-    return np.asarray(x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5)))
+    """2×2 max pooling, channels last; an odd last row or column is dropped (like torch)."""
+    h, w = x.shape[1] // 2 * 2, x.shape[2] // 2 * 2
+    x = x[:, :h, :w]
+    return np.asarray(
+        np.maximum(
+            np.maximum(x[:, 0::2, 0::2], x[:, 1::2, 0::2]),
+            np.maximum(x[:, 0::2, 1::2], x[:, 1::2, 1::2]),
+        )
+    )
 
 
 def logits(images: np.ndarray, scalars: np.ndarray) -> np.ndarray:
-    """The network's logits (n, 11), before temperature scaling."""
+    """The network's logits (n, 11), before temperature scaling; images (n, 1, 28, 28).
+
+    conv3×3(32)-pool, conv3×3(32)-pool, conv3×3(64), conv3×3(64)-pool, then a dense layer that
+    also sees the scalars; batch-norm is folded into the convolutions.
+    """
     wts = _weights()
-    x = _maxpool2(_conv3x3_relu(images, wts["conv1_w"], wts["conv1_b"]))
+    x = np.ascontiguousarray(images.transpose(0, 2, 3, 1), dtype=np.float32)
+    x = _maxpool2(_conv3x3_relu(x, wts["conv1_w"], wts["conv1_b"]))
     x = _maxpool2(_conv3x3_relu(x, wts["conv2_w"], wts["conv2_b"]))
-    x = x.reshape(len(x), -1)
-    x = np.concatenate([x, scalars], axis=1)
+    x = _conv3x3_relu(x, wts["conv3_w"], wts["conv3_b"])
+    x = _maxpool2(_conv3x3_relu(x, wts["conv4_w"], wts["conv4_b"]))
+    x = np.concatenate([x.reshape(len(x), -1), scalars.astype(np.float32)], axis=1)
     x = np.maximum(x @ wts["fc1_w"].T + wts["fc1_b"], 0)
     return np.asarray(x @ wts["fc2_w"].T + wts["fc2_b"], dtype=np.float32)
 

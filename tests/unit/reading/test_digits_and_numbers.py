@@ -26,6 +26,38 @@ def test_held_out_handwritten_digits_in_comb_cells_are_read() -> None:
     assert sure.mean() > 0.4 and (predicted[sure] == evaluation.labels[pick][sure]).mean() >= 0.98
 
 
+def test_held_out_digits_in_margin_crops_are_read() -> None:
+    """Crops with a margin around the box: lines removed, big or off-centre digits, neighbours."""
+    evaluation = datasets.handwritten_digits("eval")
+    rng = np.random.default_rng(6)
+    pick = rng.choice(len(evaluation.images), size=300, replace=False)
+    glyphs = [cellsynth.glyph_from_dataset(evaluation.images[i]) for i in pick]
+    cells = [
+        cellsynth.synth_margin_cell(g, rng, (glyphs[(k + 1) % 300], None))
+        for k, g in enumerate(glyphs)
+    ]
+    probs = digits.classify_cells(cells)
+    predicted = probs.argmax(axis=1)
+    assert (predicted == evaluation.labels[pick]).mean() >= 0.92
+    sure = probs.max(axis=1) >= 0.99
+    assert sure.mean() > 0.4 and (predicted[sure] == evaluation.labels[pick][sure]).mean() >= 0.98
+    empty = [cellsynth.synth_margin_cell(None, rng, (glyphs[k], glyphs[k + 1])) for k in range(100)]
+    assert (digits.classify_cells(empty).argmax(axis=1) == digits.EMPTY).mean() >= 0.9
+
+
+def test_augmented_glyphs_stay_glyphs() -> None:
+    train = datasets.handwritten_digits("train")
+    rng = np.random.default_rng(7)
+    for i in (0, 1, 2, 4000, 4001):
+        glyph = cellsynth.glyph_from_dataset(train.images[i])
+        for _ in range(5):
+            out = cellsynth.augment_glyph(glyph, rng, semeion=train.source[i] == "semeion")
+            assert out.ndim == 2 and out.shape[0] >= 4 and out.shape[1] >= 2
+            assert out.min() >= 0.0 and out.max() <= 1.01 and out.max() > 0.3
+    cell = cellsynth.synth_margin_cell(None, rng)
+    assert cell.dtype == np.uint8 and cell.shape[0] >= 40
+
+
 def test_clean_digits_are_read_with_high_probability() -> None:
     evaluation = datasets.handwritten_digits("eval")
     cells = []
