@@ -91,8 +91,12 @@ def _drop_small_and_edge_components(ink: np.ndarray) -> np.ndarray:
     return np.asarray(keep[labels])
 
 
-def prepare_cell(cell: np.ndarray) -> PreparedCell:
-    """Binarise, clean, crop to the ink and normalise to a 28×28 MNIST-like image."""
+def prepare_cell(cell: np.ndarray, *, lines_removed: bool = False) -> PreparedCell:
+    """Binarise, clean, crop to the ink and normalise to a 28×28 MNIST-like image.
+
+    ``lines_removed``: the cell comes from ``combs.box_images``, which already took the box lines
+    away by their known position; looking for border remnants again would take a digit's own
+    straight stroke near the edge (the stem of a 7 written to the left) for one."""
     cv2 = cv2_module()
     gray = np.asarray(cell)
     if gray.ndim == 3:
@@ -106,7 +110,8 @@ def prepare_cell(cell: np.ndarray) -> PreparedCell:
     if int(np.percentile(gray, 99.5)) - int(gray.min()) < 40:
         return blank
     ink = gray < _ink_threshold(gray)
-    ink = _remove_border_remnants(ink)
+    if not lines_removed:
+        ink = _remove_border_remnants(ink)
     ink = _drop_small_and_edge_components(ink)
     ys, xs = np.nonzero(ink)
     if len(ys) == 0:
@@ -135,9 +140,11 @@ def prepare_cell(cell: np.ndarray) -> PreparedCell:
     return PreparedCell(np.clip(canvas, 0, 1), scalars, True)
 
 
-def prepare_batch(cells: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prepare_batch(
+    cells: list[np.ndarray], *, lines_removed: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Images (n, 1, 28, 28), scalars (n, 3) and an ink mask (n,) for the network."""
-    prepared = [prepare_cell(c) for c in cells]
+    prepared = [prepare_cell(c, lines_removed=lines_removed) for c in cells]
     images = (
         np.stack([p.image for p in prepared])[:, None] if prepared else np.zeros((0, 1, 28, 28))
     )
@@ -214,11 +221,11 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
-def classify_cells(cells: list[np.ndarray]) -> np.ndarray:
+def classify_cells(cells: list[np.ndarray], *, lines_removed: bool = False) -> np.ndarray:
     """Calibrated probabilities (n, 11): digits 0-9, then EMPTY (blank, border fragments, noise)."""
     if not cells:
         return np.zeros((0, N_CLASSES), np.float32)
-    images, scalars, has_ink = prepare_batch(cells)
+    images, scalars, has_ink = prepare_batch(cells, lines_removed=lines_removed)
     probs = np.zeros((len(cells), N_CLASSES), np.float32)
     probs[~has_ink, EMPTY] = 1.0
     if has_ink.any():

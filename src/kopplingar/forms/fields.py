@@ -233,7 +233,7 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         crops = comb_cells(page, layout, spec, dpi)
         spans.append((len(cells), len(cells) + len(crops)))
         cells.extend(crops)
-    probs = digits.classify_cells(cells)
+    probs = digits.classify_cells(cells, lines_removed=True)
     out: dict[str, FieldReading] = {}
     for spec, (a, b) in zip(specs, spans, strict=True):
         evidence, seen = tesseract_cell_evidence(cells[a:b])

@@ -147,3 +147,15 @@ def test_digit_cells_feed_the_org_number_decoder() -> None:
     cells = [cellsynth.synth_cell(cellsynth.glyph_printed(int(ch), rng), rng) for ch in value]
     reading = numbers.best_org_number(digits.classify_cells(cells))
     assert reading.value == value and reading.confidence > 0.9
+
+
+def test_a_stroke_near_the_edge_of_a_line_free_cell_is_kept() -> None:
+    """A "1" written at the left edge of a box: in a raw crop it looks like the box border, in a
+    cell whose lines ``combs`` already removed it is the digit."""
+    import cv2
+
+    cell = np.full((71, 55), 250, np.uint8)
+    cv2.line(cell, (4, 10), (4, 60), 20, 3)
+    assert not digits.prepare_cell(cell).has_ink
+    kept = digits.prepare_cell(cell, lines_removed=True)
+    assert kept.has_ink and kept.scalars[1] > 0.6  # the whole stroke's height
