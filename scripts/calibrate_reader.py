@@ -23,6 +23,8 @@ from kopplingar.forms.reader import read_document
 from kopplingar.forms.simulator import SAMPLE_SECRET
 
 CALIBRATION_SEED = 700_000
+MIN_PAIRS = 50  # fewer values than this make no map: the reader caps such a kind's confidence
+SIGNATURE_MAPS = ("signature_present", "signature_absent")
 
 
 def main() -> None:
@@ -57,6 +59,11 @@ def main() -> None:
         by_kind[kind].append((raw, ok))
     maps = {}
     for kind, pairs in sorted(by_kind.items()):
+        if kind.startswith("signature") and kind not in SIGNATURE_MAPS:
+            continue  # a guard overruled the model: its probability is not the judgement's
+        if len(pairs) < MIN_PAIRS:
+            print(f"{kind}: {len(pairs)} values, too few for a map (capped uncalibrated)")
+            continue
         x = np.array([p[0] for p in pairs])
         y = np.array([p[1] for p in pairs], dtype=np.float64)
         xs, ys = calibration.isotonic(x, y, min_bin=25)
@@ -92,9 +99,9 @@ def fit_signatures(count: int, seed: int) -> None:
         if (k + 1) % 50 == 0:
             print(f"{k + 1}/{count}", flush=True)
     table = json.loads(calibration.TABLE_PATH.read_text())
-    for kind in ("signature_present", "signature_absent"):
+    for kind in SIGNATURE_MAPS:
         pairs = by_kind.get(kind, [])
-        if len(pairs) < 50:
+        if len(pairs) < MIN_PAIRS:
             continue
         x = np.array([p[0] for p in pairs])
         y = np.array([p[1] for p in pairs], dtype=np.float64)

@@ -59,7 +59,8 @@ def isotonic(x: np.ndarray, y: np.ndarray, *, min_bin: int = 20) -> tuple[np.nda
     merged: list[list[float]] = []
     for block in blocks:
         merged.append(block)
-        while len(merged) > 1 and merged[-2][0] / merged[-2][1] > merged[-1][0] / merged[-1][1]:
+        # equal neighbours pool too: a long run of perfect bins is one knot resting on all of it
+        while len(merged) > 1 and merged[-2][0] / merged[-2][1] >= merged[-1][0] / merged[-1][1]:
             b = merged.pop()
             merged[-1] = [a + c for a, c in zip(merged[-1], b, strict=True)]
     knots_x = np.array([b[2] / b[1] for b in merged])

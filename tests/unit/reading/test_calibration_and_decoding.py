@@ -104,6 +104,17 @@ def test_qr_interpretation() -> None:
     assert blank.kind == "connect" and blank.form_id_valid is None
 
 
+def test_a_long_run_of_right_answers_earns_a_high_confidence() -> None:
+    """500 scores all right: one knot on all 500 (lower bound > 0.99), not twenty bins of 25
+    each capped at their own small-sample bound (0.94)."""
+    x = np.linspace(0.9, 1.0, 500)
+    _, ys = calibration.isotonic(x, np.ones(500, bool), min_bin=25)
+    assert ys[-1] > 0.99
+    mixed = np.r_[np.zeros(50, bool), np.ones(450, bool)]
+    _, ys_mixed = calibration.isotonic(x, mixed, min_bin=25)
+    assert ys_mixed[0] < 0.1 and ys_mixed[-1] > 0.98
+
+
 def test_signature_calibration_never_makes_present_more_confident() -> None:
     for raw in np.linspace(0.5, 1.0, 11):
         assert calibration.calibrate_signature("signature_present", raw, present=True) <= raw + 1e-9
