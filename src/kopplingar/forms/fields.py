@@ -335,9 +335,19 @@ def _clean_text_crop(crop: np.ndarray) -> np.ndarray:
     return np.pad(out, 12, constant_values=255)  # tesseract wants a white margin
 
 
+def _ink_columns(crop: np.ndarray, margin: int = 12) -> np.ndarray:
+    """A cleaned line crop narrowed to the columns with ink and a white margin: tesseract reads
+    the whole width of a single-line crop, blank paper too (15 % of its time on name boxes)."""
+    cols = np.flatnonzero((crop < 128).any(axis=0))
+    if len(cols) == 0:
+        return crop
+    return crop[:, max(int(cols[0]) - margin, 0) : int(cols[-1]) + 1 + margin]
+
+
 def _line_words(crop: np.ndarray, lang: str) -> tesseract.LineResult:
     """One line of text; unsure words at its ends (specks, bits of the border) are dropped."""
-    words = [w for w in tesseract.ocr_words(crop, lang, psm=tesseract.PSM_SINGLE_LINE) if w.text]
+    line = _ink_columns(crop)
+    words = [w for w in tesseract.ocr_words(line, lang, psm=tesseract.PSM_SINGLE_LINE) if w.text]
     while words and words[-1].confidence < 0.5 and len(words[-1].text) <= 3:
         words.pop()
     while words and words[0].confidence < 0.5 and len(words[0].text) <= 2:
