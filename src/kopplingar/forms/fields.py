@@ -279,7 +279,7 @@ def tesseract_cell_evidence(cells: list[np.ndarray]) -> tuple[np.ndarray, dict[i
         return evidence, {}
     strip = np.pad(np.hstack(parts), ((16, 16), (GAP_PX + 2, 16)), constant_values=255)
     try:
-        symbols = tesseract.ocr_symbols(strip, tesseract.DIGITS)
+        symbols = tesseract.ocr_symbols(strip, tesseract.DIGITS, dark_on_white=True)
     except tesseract.TesseractTimeoutError:
         return evidence, {}
     seen: dict[int, tuple[int, float]] = {}
@@ -347,7 +347,8 @@ def _ink_columns(crop: np.ndarray, margin: int = 12) -> np.ndarray:
 def _line_words(crop: np.ndarray, lang: str) -> tesseract.LineResult:
     """One line of text; unsure words at its ends (specks, bits of the border) are dropped."""
     line = _ink_columns(crop)
-    words = [w for w in tesseract.ocr_words(line, lang, psm=tesseract.PSM_SINGLE_LINE) if w.text]
+    found = tesseract.ocr_words(line, lang, psm=tesseract.PSM_SINGLE_LINE, dark_on_white=True)
+    words = [w for w in found if w.text]
     while words and words[-1].confidence < 0.5 and len(words[-1].text) <= 3:
         words.pop()
     while words and words[0].confidence < 0.5 and len(words[0].text) <= 2:

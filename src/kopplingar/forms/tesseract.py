@@ -112,10 +112,16 @@ def looks_blank(img: np.ndarray) -> bool:
     return array.size == 0 or int(np.count_nonzero(array < 128)) < max(8, array.size // 2000)
 
 
+def _invert(api: object, allowed: bool) -> None:
+    """Whether tesseract reads an unsure word a second time inverted (its default: yes)."""
+    api.SetVariable("tessedit_do_invert", "1" if allowed else "0")  # type: ignore[attr-defined]
+
+
 def _recognise(api: object, img: np.ndarray, whitelist: str | None, timeout_ms: int) -> LineResult:
     if looks_blank(img):
         return LineResult(text="", confidence=0.99)
     api.SetVariable("tessedit_char_whitelist", whitelist or "")  # type: ignore[attr-defined]
+    _invert(api, True)
     _keep = _set_image(api, img)  # alive until Recognize is done
     if not api.Recognize(timeout=timeout_ms):  # type: ignore[attr-defined]
         raise TesseractTimeoutError(f"tesseract gave up after {timeout_ms} ms")
@@ -187,6 +193,7 @@ def page_text(
         array = cv2.resize(array, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     api = _api(lang, PSM_SINGLE_BLOCK)
     api.SetVariable("tessedit_char_whitelist", "")  # type: ignore[attr-defined]
+    _invert(api, True)  # a letterhead may print its number white on a dark band
     _keep = _set_image(api, array)  # alive until Recognize is done
     if not api.Recognize(timeout=timeout_ms):  # type: ignore[attr-defined]
         raise TesseractTimeoutError(f"tesseract gave up after {timeout_ms} ms")
@@ -219,14 +226,18 @@ def ocr_words(
     *,
     psm: int = PSM_SINGLE_BLOCK,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    dark_on_white: bool = False,
 ) -> list[Word]:
-    """Every word tesseract finds in a crop, with its confidence and bounding box."""
+    """Every word tesseract finds in a crop, with its confidence and bounding box.
+    ``dark_on_white``: the crop is binarised dark ink on white, so tesseract need not try each
+    unsure word again inverted (white on dark), which it otherwise does."""
     if looks_blank(img):
         return []
     import tesserocr
 
     api = _api(lang, psm)
     api.SetVariable("tessedit_char_whitelist", "")  # type: ignore[attr-defined]
+    _invert(api, not dark_on_white)
     _keep = _set_image(api, img)  # alive until Recognize is done
     if not api.Recognize(timeout=timeout_ms):  # type: ignore[attr-defined]
         raise TesseractTimeoutError(f"tesseract gave up after {timeout_ms} ms")
@@ -252,14 +263,17 @@ def ocr_symbols(
     *,
     psm: int = PSM_SINGLE_LINE,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    dark_on_white: bool = False,
 ) -> list[Word]:
-    """Every character tesseract reads in a line crop, with its confidence and bounding box."""
+    """Every character tesseract reads in a line crop, with its confidence and bounding box
+    (``dark_on_white`` as for ``ocr_words``)."""
     if looks_blank(img):
         return []
     import tesserocr
 
     api = _api(lang, psm)
     api.SetVariable("tessedit_char_whitelist", whitelist or "")  # type: ignore[attr-defined]
+    _invert(api, not dark_on_white)
     _keep = _set_image(api, img)  # alive until Recognize is done
     if not api.Recognize(timeout=timeout_ms):  # type: ignore[attr-defined]
         raise TesseractTimeoutError(f"tesseract gave up after {timeout_ms} ms")

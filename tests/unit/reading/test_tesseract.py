@@ -95,3 +95,20 @@ def test_a_name_in_a_wide_box_is_read_from_its_inked_columns_only(
     assert seen[0][1] == ink[-1] - ink[0] + 1 + 2 * 12  # the ink and a 12 px margin each side
     blank = np.full((60, 900), 255, np.uint8)
     assert fields._ink_columns(blank) is blank
+
+
+def test_only_binarised_dark_on_white_crops_skip_the_inverted_second_reading() -> None:
+    # white letters on a dark band: read by default (tesseract tries the word inverted) ...
+    band = np.pad(255 - _line("Karl Svensson"), 20, constant_values=255)
+    words = tesseract.ocr_words(band, psm=tesseract.PSM_SINGLE_LINE)
+    assert " ".join(w.text for w in words) == "Karl Svensson"
+    # ... not when the caller promises dark ink on white (cleaned field crops), which saves
+    # tesseract that second reading of every unsure word
+    unsure = tesseract.ocr_words(band, psm=tesseract.PSM_SINGLE_LINE, dark_on_white=True)
+    assert " ".join(w.text for w in unsure) != "Karl Svensson"
+    assert tesseract.ocr_words(band, psm=tesseract.PSM_SINGLE_LINE)  # the default is back
+    plain = _line("Karl Svensson")
+    assert (
+        tesseract.ocr_words(plain, psm=tesseract.PSM_SINGLE_LINE, dark_on_white=True)[0].text
+        == "Karl"
+    )
