@@ -378,6 +378,8 @@ def read_texts(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         text = result.text.strip(" |_.,:;'\"")
         if name == "contact_email":
             text = text.replace(" ", "")
+        if not any(ch.isalnum() for ch in text):
+            text = ""  # dashes and strokes (a box's remains, a crossed-out line) are no value
         if blank or not text:
             out[name] = FieldReading(None, 0.95 if blank else 0.3, "text", {"blank": blank})
         else:

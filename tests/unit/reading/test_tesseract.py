@@ -112,3 +112,21 @@ def test_only_binarised_dark_on_white_crops_skip_the_inverted_second_reading() -
         tesseract.ocr_words(plain, psm=tesseract.PSM_SINGLE_LINE, dark_on_white=True)[0].text
         == "Karl"
     )
+
+
+def test_a_text_field_read_as_dashes_only_has_no_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kopplingar.forms import fields
+    from kopplingar.forms.layout import get_layout
+
+    layout, dpi = get_layout("connect"), 200.0
+    page = np.full((2339, 1654), 255, np.uint8)
+    for name in fields.TEXT_FIELDS:
+        box = layout.rect_px(layout.field(name).rect, dpi)
+        y = round((box.y0 + box.y1) / 2)
+        for x in range(round(box.x0) + 40, round(box.x0) + 400, 40):
+            page[y - 12 : y + 12, x : x + 14] = 0  # short strokes: ink that is no box line
+    reads = {"eng": tesseract.LineResult("—___—— -", 0.6), "swe": tesseract.LineResult("Karl", 0.9)}
+    monkeypatch.setattr(fields, "_line_words", lambda crop, lang: reads[lang])
+    out = fields.read_texts(page, layout, dpi)
+    assert out["contact_email"].value is None and out["contact_email"].confidence == 0.3
+    assert out["company_name"].value == "Karl"
