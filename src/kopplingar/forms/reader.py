@@ -303,9 +303,8 @@ def _unknown_document(name: str, doc: Document, deadline: float, reason: str) ->
         if time.monotonic() > deadline:
             break
         try:
-            text = tesseract.full_page_text(
-                page.image, timeout_s=max(5.0, deadline - time.monotonic())
-            )
+            remaining_ms = int(max(5.0, deadline - time.monotonic()) * 1000)
+            text = tesseract.page_text(page.image, timeout_ms=remaining_ms)
         except (tesseract.TesseractTimeoutError, tesseract.TesseractUnavailableError):
             break
         for key, value in hints_from_text(text).items():

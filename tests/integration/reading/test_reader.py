@@ -171,6 +171,32 @@ def test_not_a_form_and_hints() -> None:
     assert "company_org_number" not in hints_from_text("telefon 0701234567")  # fails Luhn
 
 
+def test_a_letter_gives_its_org_number_as_a_hint_without_a_tesseract_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PIL import ImageDraw, ImageFont
+
+    def no_process(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("the reader started a tesseract process")
+
+    monkeypatch.setattr("pytesseract.image_to_string", no_process)
+    page = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 30)
+    draw.text((160, 220), "Bolaget AB", font=font, fill=0)
+    draw.text((160, 270), "Org.nr 556036-0793 · abonnemangsnummer: 1048213", font=font, fill=0)
+    draw.text((160, 520), "Angående koppling till redovisningsbyrå", font=font, fill=0)
+    buf = io.BytesIO()
+    page.save(buf, format="PNG", dpi=(200, 200))
+    results = read_document(buf.getvalue(), "letter.png")
+    assert len(results) == 1 and results[0]["form"]["kind"] is None
+    hints = results[0]["fields"]
+    assert hints["company_org_number"]["value"] == "556036-0793"
+    assert hints["company_org_number"]["confidence"] < 0.5
+    assert hints["subscription_number"]["value"] == "1048213"
+    FormReading.model_validate(results[0])
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [

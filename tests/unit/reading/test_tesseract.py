@@ -49,3 +49,84 @@ def test_full_page_text() -> None:
     page = np.full((600, 900), 255, np.uint8)
     page[100:172, 50 : 50 + _line("Bortkoppling av byrå").shape[1]] = _line("Bortkoppling av byrå")
     assert "Bortkoppling av byrå" in tesseract.full_page_text(page)
+
+
+def test_page_text_reads_a_scaled_down_page_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an A4 page at 200 dpi with one 10 pt line: read in this process (no tesseract command)
+    monkeypatch.setattr("pytesseract.image_to_string", _no_process)
+    page = np.full((2339, 1654), 255, np.uint8)
+    line = _line("Org.nr 556036-0793", 28)
+    page[300 : 300 + line.shape[0], 120 : 120 + line.shape[1]] = line
+    assert "556036-0793" in tesseract.page_text(page)
+    assert tesseract.page_text(np.full((2339, 1654), 250, np.uint8)) == ""
+
+
+def _no_process(*_args: object, **_kwargs: object) -> str:
+    raise AssertionError("a tesseract process was started")
+
+
+def test_raw_pixels_read_like_the_image_file() -> None:
+    # the API gets raw pixels; a copy that is not contiguous reads the same
+    img = _line("Karl Svensson")
+    wide = np.hstack([img, np.full_like(img, 255)])[:, : img.shape[1]]
+    assert not wide.flags["C_CONTIGUOUS"]
+    assert tesseract.ocr_line(wide)[0] == "Karl Svensson"
+    assert tesseract.ocr_line(img.astype(np.float32))[0] == "Karl Svensson"
+
+
+def test_a_name_in_a_wide_box_is_read_from_its_inked_columns_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kopplingar.forms import fields
+
+    name = _line("Karl Svensson")
+    crop = np.full((name.shape[0], 1400), 255, np.uint8)
+    crop[:, 300 : 300 + name.shape[1]] = name
+    seen: list[tuple[int, int]] = []
+    real = tesseract.ocr_words
+
+    def spy(img: np.ndarray, *args: object, **kwargs: object) -> list[tesseract.Word]:
+        seen.append(img.shape)
+        return real(img, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tesseract, "ocr_words", spy)
+    assert fields._line_words(crop, "swe").text == "Karl Svensson"
+    ink = np.flatnonzero((name < 128).any(axis=0))
+    assert seen[0][1] == ink[-1] - ink[0] + 1 + 2 * 12  # the ink and a 12 px margin each side
+    blank = np.full((60, 900), 255, np.uint8)
+    assert fields._ink_columns(blank) is blank
+
+
+def test_only_binarised_dark_on_white_crops_skip_the_inverted_second_reading() -> None:
+    # white letters on a dark band: read by default (tesseract tries the word inverted) ...
+    band = np.pad(255 - _line("Karl Svensson"), 20, constant_values=255)
+    words = tesseract.ocr_words(band, psm=tesseract.PSM_SINGLE_LINE)
+    assert " ".join(w.text for w in words) == "Karl Svensson"
+    # ... not when the caller promises dark ink on white (cleaned field crops), which saves
+    # tesseract that second reading of every unsure word
+    unsure = tesseract.ocr_words(band, psm=tesseract.PSM_SINGLE_LINE, dark_on_white=True)
+    assert " ".join(w.text for w in unsure) != "Karl Svensson"
+    assert tesseract.ocr_words(band, psm=tesseract.PSM_SINGLE_LINE)  # the default is back
+    plain = _line("Karl Svensson")
+    assert (
+        tesseract.ocr_words(plain, psm=tesseract.PSM_SINGLE_LINE, dark_on_white=True)[0].text
+        == "Karl"
+    )
+
+
+def test_a_text_field_read_as_dashes_only_has_no_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kopplingar.forms import fields
+    from kopplingar.forms.layout import get_layout
+
+    layout, dpi = get_layout("connect"), 200.0
+    page = np.full((2339, 1654), 255, np.uint8)
+    for name in fields.TEXT_FIELDS:
+        box = layout.rect_px(layout.field(name).rect, dpi)
+        y = round((box.y0 + box.y1) / 2)
+        for x in range(round(box.x0) + 40, round(box.x0) + 400, 40):
+            page[y - 12 : y + 12, x : x + 14] = 0  # short strokes: ink that is no box line
+    reads = {"eng": tesseract.LineResult("—___—— -", 0.6), "swe": tesseract.LineResult("Karl", 0.9)}
+    monkeypatch.setattr(fields, "_line_words", lambda crop, lang: reads[lang])
+    out = fields.read_texts(page, layout, dpi)
+    assert out["contact_email"].value is None and out["contact_email"].confidence == 0.3
+    assert out["company_name"].value == "Karl"
