@@ -13,6 +13,7 @@ the check yields a low confidence (a person decides).
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,26 +69,30 @@ def best_org_number(probs: np.ndarray, *, boost: float = 100.0, keep: int = 8) -
         return Reading(None, 0.0, False, [], raw)
     # states: residue -> list of (log score, digits) best-first, at most ``keep`` each
     beams: dict[int, list[tuple[float, str]]] = {0: [(0.0, "")]}
-    valid_mass = np.zeros(10)  # total probability of all digit strings per residue
+    valid_mass = [0.0] * 10  # total probability of all digit strings per residue
     valid_mass[0] = 1.0
-    logp = np.log(p)
+    # plain floats: this loop runs 10 x 10 x residues x keep times per number
+    plist: list[list[float]] = p.tolist()
+    logp: list[list[float]] = np.log(p).tolist()
     for i in range(ORG_NUMBER_LENGTH):
         new_beams: dict[int, list[tuple[float, str]]] = {}
-        new_mass = np.zeros(10)
+        new_mass = [0.0] * 10
+        row, logrow = plist[i], logp[i]
         for residue, entries in beams.items():
             for d in range(10):
                 add = _LUHN_DOUBLE[d] if i % 2 == 0 else d
                 r = (residue + add) % 10
-                new_mass[r] += valid_mass[residue] * p[i, d]
+                new_mass[r] += valid_mass[residue] * row[d]
                 bucket = new_beams.setdefault(r, [])
-                bucket.extend((s + logp[i, d], text + str(d)) for s, text in entries)
+                ld, digit = logrow[d], str(d)
+                bucket.extend((s + ld, text + digit) for s, text in entries)
         beams = {r: heapq.nlargest(keep, b) for r, b in new_beams.items()}
         valid_mass = new_mass
-    z_valid = float(valid_mass[0])  # probability that the cells hold a Luhn-valid digit string
+    z_valid = valid_mass[0]  # probability that the cells hold a Luhn-valid digit string
     z_all = 1.0  # every 11-symbol string: the rows sum to one
     normaliser = z_all + (boost - 1.0) * z_valid
     best = beams.get(0, [])
-    alternatives = [(text, float(boost * np.exp(s) / normaliser)) for s, text in best]
+    alternatives = [(text, float(boost * math.exp(s) / normaliser)) for s, text in best]
     if not alternatives:
         return Reading(None, 0.0, False, [], raw)
     value, confidence = alternatives[0]
@@ -97,9 +102,10 @@ def best_org_number(probs: np.ndarray, *, boost: float = 100.0, keep: int = 8) -
 def _k_best_run(p: np.ndarray, start: int, length: int, keep: int) -> list[tuple[float, str]]:
     """The ``keep`` most probable digit strings for cells ``start..start+length`` (log scores)."""
     beams: list[tuple[float, str]] = [(0.0, "")]
-    logp = np.log(p)
+    logp: list[list[float]] = np.log(p).tolist()
     for i in range(start, start + length):
-        candidates = [(s + logp[i, d], text + str(d)) for s, text in beams for d in range(10)]
+        row = logp[i]
+        candidates = [(s + row[d], text + str(d)) for s, text in beams for d in range(10)]
         beams = heapq.nlargest(keep, candidates)
     return beams
 
