@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kopplingar.forms.combs import ink_threshold
 from kopplingar.forms.opencv import cv2_module
 
 EMPTY = 10
@@ -30,14 +31,6 @@ class PreparedCell:
     image: np.ndarray  # (28, 28) float32, ink in 0..1, centred by mass
     scalars: np.ndarray  # (3,) ink fraction of the cell, ink bbox height and width over the cell
     has_ink: bool
-
-
-def _ink_threshold(gray: np.ndarray) -> int:
-    """Otsu, kept at least 25 levels below the paper so that a blank cell's noise is not ink."""
-    cv2 = cv2_module()
-    otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = float(np.percentile(gray, 90))
-    return int(min(max(otsu, 60), paper - 25))
 
 
 def _remove_border_remnants(ink: np.ndarray) -> np.ndarray:
@@ -109,7 +102,7 @@ def prepare_cell(cell: np.ndarray, *, lines_removed: bool = False) -> PreparedCe
     # a cell without real contrast is blank whatever Otsu would say
     if int(np.percentile(gray, 99.5)) - int(gray.min()) < 40:
         return blank
-    ink = gray < _ink_threshold(gray)
+    ink = gray < ink_threshold(gray)
     if not lines_removed:
         ink = _remove_border_remnants(ink)
     ink = _drop_small_and_edge_components(ink)
