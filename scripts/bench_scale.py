@@ -187,39 +187,51 @@ def _tree(root: int, children: dict[int, list[int]]) -> list[int]:
 
 @dataclass
 class Sampler:
-    """Peak RSS of every process of the run and its descendants, CPU of each group."""
+    """Peak RSS of every process of the run and its descendants; CPU of each process tree.
+
+    CPU is counted per tree, as the live processes' own time plus the time of the children they
+    have reaped (``cutime``), so short-lived programs (tesseract runs of the reader) that start and
+    end between two samples are counted too."""
 
     roots: dict[int, str]  # pid -> role ("poller", "worker")
     peaks: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid -> (role, VmHWM KiB)
-    cpu: dict[int, float] = field(default_factory=dict)  # pid -> last seen own CPU seconds
-    reaped: dict[int, float] = field(default_factory=dict)  # root pid -> children's CPU seconds
-    roles: dict[int, str] = field(default_factory=dict)
+    own: dict[int, float] = field(default_factory=dict)  # root pid -> its own CPU seconds
+    tree: dict[int, float] = field(default_factory=dict)  # root pid -> its tree's CPU seconds
     stop: threading.Event = field(default_factory=threading.Event)
 
     def sample(self) -> None:
         children = _children_map()
         for root, role in self.roots.items():
+            direct = set(children.get(root, []))
+            total = 0.0
             for pid in _tree(root, children):
-                kind = role if pid == root else ("reader" if role == "worker" else f"{role}-child")
+                kind = role if pid == root else f"{role}-child"
+                if role == "worker" and pid != root:
+                    # the reading child (and multiprocessing's resource tracker) / programs it runs
+                    kind = "reader" if pid in direct else "reader-tool"
                 hwm, stat = _vm_hwm_kib(pid), _proc_stat(pid)
                 if hwm is not None:
                     self.peaks[pid] = (kind, max(hwm, self.peaks.get(pid, (kind, 0))[1]))
                 if stat is not None:
-                    self.cpu[pid] = stat[1]
-                    self.roles[pid] = kind
+                    total += stat[1] + stat[2]
                     if pid == root:
-                        self.reaped[pid] = stat[2]
+                        self.own[root] = stat[1]
+            if root in self.own:
+                self.tree[root] = max(total, self.tree.get(root, 0.0))
 
     def run(self, interval: float = 0.5) -> None:
         while not self.stop.wait(interval):
             self.sample()
 
     def cpu_by_role(self) -> dict[str, float]:
+        """poller: the pollers' trees; worker: the workers' own; reader: everything under them."""
         out: Counter[str] = Counter()
-        for pid, seconds in self.cpu.items():
-            out[self.roles[pid]] += seconds
-        for seconds in self.reaped.values():  # readers that ended (restarted) mid-run
-            out["reader"] += seconds
+        for root, role in self.roots.items():
+            if role == "worker":
+                out["worker"] += self.own.get(root, 0.0)
+                out["reader"] += self.tree.get(root, 0.0) - self.own.get(root, 0.0)
+            else:
+                out[role] += self.tree.get(root, 0.0)
         return dict(out)
 
     def peak_by_role(self) -> dict[str, dict[str, float]]:
@@ -412,11 +424,44 @@ def run_once(
     stall_seconds: float,
     keep: bool,
 ) -> dict[str, Any]:
-    run = f"{workers}w{int(time.time())}"
     home = Path(tempfile.mkdtemp(prefix=f"kopplingar-scale-{workers}w-", dir="/tmp"))
     database_url = server.create_database()
-    prepare_database(home, database_url, [truths[s] for s in backlog.seeds])
     dovecot = start_dovecot()
+    try:
+        prepare_database(home, database_url, [truths[s] for s in backlog.seeds])
+        result = drain_and_check(
+            server,
+            dovecot,
+            home=home,
+            database_url=database_url,
+            backlog=backlog,
+            truths=truths,
+            workers=workers,
+            stall_seconds=stall_seconds,
+        )
+    finally:
+        dovecot.stop()
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+            _drop_database(server, database_url)
+    if keep:
+        result["home"] = str(home)
+    return result
+
+
+def drain_and_check(
+    server: PostgresServer,
+    dovecot: DovecotServer,
+    *,
+    home: Path,
+    database_url: str,
+    backlog: Backlog,
+    truths: dict[int, dict[str, Any]],
+    workers: int,
+    stall_seconds: float,
+) -> dict[str, Any]:
+    """Append the backlog, run the processes until it is drained, and check the outcome."""
+    run = f"{workers}w{int(time.time())}"
     mail_bytes, append_seconds = append_backlog(dovecot, backlog, run)
     print(
         f"[{workers} workers] {len(backlog.mails)} mails appended "
@@ -488,12 +533,6 @@ def run_once(
     result["steady_cases_per_second"] = (cases - 1) / span if span > 0 else 0.0
     result["forms_per_day_per_worker"] = result["cases_per_second"] * 86400 / workers
     engine.dispose()
-    dovecot.stop()
-    if not keep:
-        shutil.rmtree(home, ignore_errors=True)
-        _drop_database(server, database_url)
-    else:
-        result["home"] = str(home)
     return result
 
 
@@ -675,6 +714,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
     row("peak RSS MiB (procs): poller", peak("poller"))
     row("  worker", peak("worker"))
     row("  reader child", peak("reader"))
+    row("  programs the reader runs", peak("reader-tool"))
     row("mean mail size, KB", lambda r: f"{r['mean_mail_bytes'] / 1000:.0f}")
     row(
         "blobs (raw + documents), KB/mail",
