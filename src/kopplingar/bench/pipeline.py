@@ -23,9 +23,12 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kopplingar.bench.reading import scan
+
+if TYPE_CHECKING:
+    from kopplingar.storage.database import Database
 
 DEFAULT_COUNT = 120
 DEFAULT_SEED = 900_000  # never the reading benchmark's or the calibration's scans
@@ -108,33 +111,18 @@ def registry_from_truth(
     return registry, [r for r in requests if r[2] in bureaus and r[3] in companies]
 
 
-def run_pipeline(
-    docs: list[tuple[str, bytes]],
-    registry: dict[str, Any],
-    requests: list[tuple[str, str, str, str]],
-    workers: int,
-    database_url: str | None,
-) -> dict[str, Any]:
+def seed_registry(
+    db: Database, registry: dict[str, Any], requests: list[tuple[str, str, str, str]]
+) -> None:
+    """Load a registry from :func:`registry_from_truth` and its paper requests into ``db``."""
     from datetime import UTC, datetime
 
-    from pydantic import SecretStr
-    from sqlalchemy import select
-
-    from kopplingar.bootstrap import build
-    from kopplingar.config import Settings
-    from kopplingar.forms.simulator import SAMPLE_SECRET
-    from kopplingar.queue.cases import enqueue_file
     from kopplingar.services.registry import load_registry
-    from kopplingar.storage.case_tables import CaseRow
-    from kopplingar.storage.registry_tables import OperationRow, PaperRequestRow
+    from kopplingar.storage.registry_tables import PaperRequestRow
     from kopplingar.validation.registry_file import parse_registry
 
-    home = Path(tempfile.mkdtemp(prefix=f"kopplingar-bench-{workers}w-"))
-    app = build(
-        Settings(home=home, database_url=database_url, secret_key=SecretStr(SAMPLE_SECRET.decode()))
-    )
-    load_registry(app.db, parse_registry(json.dumps(registry).encode()))
-    with app.db.transaction() as session:
+    load_registry(db, parse_registry(json.dumps(registry).encode()))
+    with db.transaction() as session:
         for form_id, kind, bureau, company in requests:
             session.add(
                 PaperRequestRow(
@@ -145,6 +133,30 @@ def run_pipeline(
                     created_at=datetime.now(UTC),
                 )
             )
+
+
+def run_pipeline(
+    docs: list[tuple[str, bytes]],
+    registry: dict[str, Any],
+    requests: list[tuple[str, str, str, str]],
+    workers: int,
+    database_url: str | None,
+) -> dict[str, Any]:
+    from pydantic import SecretStr
+    from sqlalchemy import select
+
+    from kopplingar.bootstrap import build
+    from kopplingar.config import Settings
+    from kopplingar.forms.simulator import SAMPLE_SECRET
+    from kopplingar.queue.cases import enqueue_file
+    from kopplingar.storage.case_tables import CaseRow
+    from kopplingar.storage.registry_tables import OperationRow
+
+    home = Path(tempfile.mkdtemp(prefix=f"kopplingar-bench-{workers}w-"))
+    app = build(
+        Settings(home=home, database_url=database_url, secret_key=SecretStr(SAMPLE_SECRET.decode()))
+    )
+    seed_registry(app.db, registry, requests)
     ids = {enqueue_file(app.db, app.documents, data, name): name for name, data in docs}
     readers = [app.reader_process() for _ in range(workers)]
     for reader in readers:  # start the children (imports, models) before the clock starts

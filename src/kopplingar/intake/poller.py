@@ -40,7 +40,8 @@ from kopplingar.storage.mail_tables import MailState
 log = logging.getLogger(__name__)
 
 FAULT_ENV = "KOPPLINGAR_FAULT_AFTER"
-MOVE_BATCH = 200
+MOVE_BATCH = 200  # UIDs in one MOVE / COPY command
+MOVE_EVERY = 50  # handled mails moved while a pass is still going
 
 
 def checkpoint(step: str) -> None:
@@ -103,14 +104,21 @@ class Poller:
     def open(self) -> None:
         self.uidvalidity = self.source.open()
 
-    def poll_once(self) -> PassSummary:
-        """One full pass over the folder (the source must be open)."""
+    def poll_once(self, stop: threading.Event | None = None) -> PassSummary:
+        """One pass over the folder (the source must be open).
+
+        Handled mail leaves the folder every ``MOVE_EVERY`` mails, not only when the pass ends: a
+        pass over a backlog of thousands takes long, and meanwhile another poller would fetch
+        every mail again and the inbox would show no progress. ``stop`` (SIGTERM) ends the pass
+        between two mails; what was handled is still moved, the rest waits for the next pass."""
         summary = PassSummary()
         self._recover_stale(summary)
         moves: dict[str, list[tuple[str, Recorded]]] = defaultdict(list)
         refs = self.source.list_messages()
         summary.mails_seen = len(refs)
         for ref in refs:
+            if stop is not None and stop.is_set():
+                break
             try:
                 planned = self._handle(ref, summary)
             except SourceConnectionError:
@@ -124,6 +132,8 @@ class Poller:
             if planned is not None:
                 folder, recorded = planned
                 moves[folder].append((ref.uid, recorded))
+                if len(moves[folder]) >= MOVE_EVERY:
+                    summary.moved += self._move(folder, moves.pop(folder))
         for folder, items in moves.items():
             for start in range(0, len(items), MOVE_BATCH):
                 summary.moved += self._move(folder, items[start : start + MOVE_BATCH])
@@ -338,7 +348,7 @@ class Poller:
         pass's command responses, not in the IDLE that follows, so idling right after a busy pass
         would leave it to the backstop."""
         while not stop.is_set():
-            summary = self.poll_once()
+            summary = self.poll_once(stop)
             self._report(summary, on_pass)
             if not (summary.stored or summary.duplicates or summary.moved or summary.recovered):
                 return
