@@ -28,7 +28,12 @@ class ConsentState(StrEnum):
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """A 256-bit URL-safe token that never starts with "-": one in 64 would, and then
+    ``kopplingar consent accept TOKEN`` takes the token pasted from a link for an option."""
+    while True:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_token(token: str) -> str:
