@@ -162,24 +162,32 @@ def check_request(
 ) -> list[Person]:
     """Every rule for starting a request; returns the client administrators who get a link."""
     repo = Repository(session)
-    admins = [
-        p for p in repo.people_with_role(company.org_number, Role.SYSTEM_ADMINISTRATOR) if p.email
-    ]
+    admins = _link_recipients(repo, company)
     current = repo.connection(bureau.org_number, company.org_number)
     if kind is OperationKind.CONNECT:
         policies.check_connect_request(bureau, company, requester)
         if current is not None and current.is_open:
             raise AlreadyConnectedError(f"{company.name} är redan kopplad till {bureau.name}")
-        if not admins:
-            raise NotAllowedError(
-                f"{company.name} har ingen systemadministratör med e-postadress. {policies.FORM_HINT}"
-            )
+        _require_recipients(company, admins)
     else:
         policies.check_disconnect_request(bureau, company, requester, admins)
         if current is None or not current.is_open:
             raise NotConnectedError(f"{company.name} är inte kopplad till {bureau.name}")
     _refuse_if_open(session, bureau.org_number, company, kind, now)
     return admins
+
+
+def _link_recipients(repo: Repository, company: Company) -> list[Person]:
+    """The client's systemadministratörer who have an e-mail address: each gets a link."""
+    admins = repo.people_with_role(company.org_number, Role.SYSTEM_ADMINISTRATOR)
+    return [p for p in admins if p.email]
+
+
+def _require_recipients(company: Company, admins: list[Person]) -> None:
+    if not admins:
+        raise NotAllowedError(
+            f"{company.name} har ingen systemadministratör med e-postadress. {policies.FORM_HINT}"
+        )
 
 
 def _send_links(
@@ -478,17 +486,10 @@ def resend_request(
         requester = repo.person_by_email(by_email)
         if request.kind is OperationKind.CONNECT:
             policies.check_connect_request(bureau, company, requester)
-        admins = [
-            p
-            for p in repo.people_with_role(company.org_number, Role.SYSTEM_ADMINISTRATOR)
-            if p.email
-        ]
+        admins = _link_recipients(repo, company)
         if request.kind is OperationKind.DISCONNECT:
             policies.check_disconnect_request(bureau, company, requester, admins)
-        if not admins:
-            raise NotAllowedError(
-                f"{company.name} har ingen systemadministratör med e-postadress. {policies.FORM_HINT}"
-            )
+        _require_recipients(company, admins)
         session.execute(delete(ConsentLinkRow).where(ConsentLinkRow.request_id == row.id))
         _send_links(
             session,

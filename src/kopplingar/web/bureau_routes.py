@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from kopplingar.domain.errors import DomainError
 from kopplingar.domain.model import OperationKind, Permission
+from kopplingar.domain.orgnr import OrgNumber
 from kopplingar.services import connections, consent, portal
 from kopplingar.web.pages import Pages, RefusedError, done, flash, org_of, pages_of
 
@@ -64,21 +65,8 @@ def disconnect(
 ) -> Response:
     viewer = pages.posted(request, csrf_token)
     bureau = pages.bureau_org(viewer, org, admin=True)
-    app = pages.app
-    try:
-        consent.request_consent(
-            app.db,
-            OperationKind.DISCONNECT,
-            bureau_org=bureau,
-            client_org=str(org_of(company)),
-            by_email=str(viewer.person.email),
-            public_url=app.settings.public_url,
-            valid_days=app.settings.consent_valid_days,
-        )
-    except DomainError as error:
-        return pages.problem(request, error.message, f"/bureau/{bureau}/clients")
-    app.deliver_mail()
-    return done(f"/bureau/{bureau}/requests", "disconnect_sent")
+    client = str(org_of(company))
+    return _send_request(request, pages, viewer, bureau, OperationKind.DISCONNECT, client)
 
 
 @router.get("/connect", response_class=HTMLResponse)
@@ -125,21 +113,36 @@ def connect(
 ) -> Response:
     viewer = pages.posted(request, csrf_token)
     bureau = pages.bureau_org(viewer, org, admin=True)
+    return _send_request(request, pages, viewer, bureau, OperationKind.CONNECT, company[:20])
+
+
+def _send_request(
+    request: Request,
+    pages: Pages,
+    viewer: portal.Viewer,
+    bureau: OrgNumber,
+    kind: OperationKind,
+    client: str,
+) -> Response:
+    """Send a connect or disconnect request and mail its links; a refusal is shown on the page
+    the bureau came from, a request sent leads to the list of requests."""
     app = pages.app
     try:
         consent.request_consent(
             app.db,
-            OperationKind.CONNECT,
+            kind,
             bureau_org=bureau,
-            client_org=company[:20],
+            client_org=client,
             by_email=str(viewer.person.email),
             public_url=app.settings.public_url,
             valid_days=app.settings.consent_valid_days,
         )
     except DomainError as error:
-        return pages.problem(request, error.message, f"/bureau/{bureau}/connect")
+        came_from = "connect" if kind is OperationKind.CONNECT else "clients"
+        return pages.problem(request, error.message, f"/bureau/{bureau}/{came_from}")
     app.deliver_mail()
-    return done(f"/bureau/{bureau}/requests", "sent")
+    sent = "sent" if kind is OperationKind.CONNECT else "disconnect_sent"
+    return done(f"/bureau/{bureau}/requests", sent)
 
 
 @router.get("/activation", response_class=HTMLResponse)

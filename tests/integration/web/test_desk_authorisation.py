@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from kopplingar.bootstrap import App
 from kopplingar.services import staff
 from tests.integration.web.desk_helpers import (
@@ -15,26 +10,12 @@ from tests.integration.web.desk_helpers import (
     PERSON,
     REVIEWER,
     Cases,
-    build_desk,
     client_of,
-    copy_desk,
     desk_sign_in,
     state,
     status_of,
 )
 from tests.integration.web.portal_helpers import sign_in
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Cases]:
-    home = tmp_path_factory.mktemp("desk") / "home"
-    _, cases = build_desk(home)
-    return home, cases
-
-
-@pytest.fixture
-def desk(template: tuple[Path, Cases], tmp_path: Path) -> Iterator[tuple[App, Cases]]:
-    yield copy_desk(template[0], tmp_path / "home"), template[1]
 
 
 def pages(cases: Cases) -> list[str]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from kopplingar.bootstrap import App
@@ -21,23 +19,10 @@ from tests.integration.web.desk_helpers import (
     Cases,
     build_desk,
     client_of,
-    copy_desk,
     desk_sign_in,
     state,
     status_of,
 )
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Cases]:
-    home = tmp_path_factory.mktemp("desk") / "home"
-    _, cases = build_desk(home)
-    return home, cases
-
-
-@pytest.fixture
-def desk(template: tuple[Path, Cases], tmp_path: Path) -> Iterator[tuple[App, Cases]]:
-    yield copy_desk(template[0], tmp_path / "home"), template[1]
 
 
 def outbox(app: App) -> list[EmailMessage]:
