@@ -93,7 +93,7 @@ def load_module(path: Path | None, model: Path | None) -> ModuleType:
         spec.loader.exec_module(module)
     if model is not None:
         module.MODEL_PATH = model  # type: ignore[attr-defined]
-        module._weights.cache_clear()  # type: ignore[attr-defined]
+        module._members.cache_clear()  # type: ignore[attr-defined]
     return module
 
 

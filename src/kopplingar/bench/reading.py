@@ -263,13 +263,23 @@ def merge(scores: list[Score]) -> Score:
 
 def _chunk(args: tuple[int, int, bool, int]) -> dict[str, Any]:
     count, seed, baseline, every = args
-    checkpoint = CACHE.parent / f"worker-{seed}.pkl"
+    checkpoint = _checkpoint(seed)
     outcome = run(
         count, seed, baseline, progress=False, baseline_every=every, checkpoint=checkpoint
     )
     outcome["score"].fields = dict(outcome["score"].fields)  # picklable
     outcome["score"].calibration_by_field = dict(outcome["score"].calibration_by_field)
     return outcome
+
+
+def _split(count: int, seed: int, jobs: int) -> tuple[list[int], list[int]]:
+    """Each worker's document count and first seed: consecutive ranges."""
+    sizes = [count // jobs + (1 if i < count % jobs else 0) for i in range(jobs)]
+    return sizes, [seed + sum(sizes[:i]) for i in range(jobs)]
+
+
+def _checkpoint(seed: int) -> Path:
+    return CACHE.parent / f"worker-{seed}.pkl"
 
 
 def run_parallel(
@@ -279,8 +289,7 @@ def run_parallel(
     document, so pages/s is per core, as for one process."""
     import multiprocessing
 
-    sizes = [count // jobs + (1 if i < count % jobs else 0) for i in range(jobs)]
-    starts = [seed + sum(sizes[:i]) for i in range(jobs)]
+    sizes, starts = _split(count, seed, jobs)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(jobs) as pool:
         parts = pool.map(
@@ -429,9 +438,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_checkpoints:
         import pickle
 
-        files = sorted(CACHE.parent.glob("worker-*.pkl"))
-        if not files:
-            print("no worker checkpoints under", CACHE.parent)
+        # this run's workers only (--count, --seed, --jobs as given to the run that stopped),
+        # never another run's files (the calibration script writes its own there too)
+        files = [_checkpoint(start) for start in _split(args.count, args.seed, args.jobs)[1]]
+        missing = [f for f in files if not f.exists()]
+        if missing:
+            print("no worker checkpoint:", ", ".join(str(f) for f in missing))
             return 1
         # the files this benchmark wrote itself under var/bench/, never input from outside
         outcome = combine([pickle.loads(f.read_bytes()) for f in files])  # noqa: S301

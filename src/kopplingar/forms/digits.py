@@ -150,9 +150,31 @@ def prepare_batch(
 
 
 @lru_cache(maxsize=1)
-def _weights() -> dict[str, np.ndarray]:
+def _members() -> tuple[dict[str, np.ndarray], ...]:
+    """The networks in the model file: one, or several (keys ``m0.conv1_w``, ...) whose
+    probabilities are averaged; averaging models trained with other seeds and data orders
+    corrects part of each one's mistakes."""
     with np.load(MODEL_PATH) as data:
-        return {k: data[k].astype(np.float32) for k in data.files}
+        arrays = {k: data[k].astype(np.float32) for k in data.files}
+    if "members" not in arrays:
+        return (arrays,)
+    return tuple(
+        {k.removeprefix(f"m{i}."): v for k, v in arrays.items() if k.startswith(f"m{i}.")}
+        for i in range(int(arrays["members"][0]))
+    )
+
+
+def _weights() -> dict[str, np.ndarray]:
+    """The first (or only) network."""
+    return _members()[0]
+
+
+def combine_models(models: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Several single-network weight sets as one ensemble file's arrays."""
+    out: dict[str, np.ndarray] = {"members": np.array([len(models)], np.int32)}
+    for i, model in enumerate(models):
+        out.update({f"m{i}.{k}": v for k, v in model.items()})
+    return out
 
 
 def _shifts(size: int) -> list[tuple[slice, slice]]:
@@ -191,13 +213,16 @@ def _maxpool2(x: np.ndarray) -> np.ndarray:
     )
 
 
-def logits(images: np.ndarray, scalars: np.ndarray) -> np.ndarray:
-    """The network's logits (n, 11), before temperature scaling; images (n, 1, 28, 28).
+def logits(
+    images: np.ndarray, scalars: np.ndarray, wts: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """A network's logits (n, 11), before temperature scaling; images (n, 1, 28, 28); ``wts``
+    one member's weights (default: the first).
 
     conv3×3(32)-pool, conv3×3(32)-pool, conv3×3(64), conv3×3(64)-pool, then a dense layer that
     also sees the scalars; batch-norm is folded into the convolutions.
     """
-    wts = _weights()
+    wts = wts if wts is not None else _weights()
     x = np.ascontiguousarray(images.transpose(0, 2, 3, 1), dtype=np.float32)
     x = _maxpool2(_conv3x3_relu(x, wts["conv1_w"], wts["conv1_b"]))
     x = _maxpool2(_conv3x3_relu(x, wts["conv2_w"], wts["conv2_b"]))
@@ -222,6 +247,10 @@ def classify_cells(cells: list[np.ndarray], *, lines_removed: bool = False) -> n
     probs = np.zeros((len(cells), N_CLASSES), np.float32)
     probs[~has_ink, EMPTY] = 1.0
     if has_ink.any():
-        temperature = float(_weights()["temperature"][0])
-        probs[has_ink] = _softmax(logits(images[has_ink], scalars[has_ink]) / temperature)
+        members = _members()
+        total = np.zeros((int(has_ink.sum()), N_CLASSES), np.float32)
+        for wts in members:
+            temperature = float(wts["temperature"][0])
+            total += _softmax(logits(images[has_ink], scalars[has_ink], wts) / temperature)
+        probs[has_ink] = total / len(members)
     return probs

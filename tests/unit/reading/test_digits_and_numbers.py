@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -90,6 +92,39 @@ def test_printed_digits_are_read() -> None:
     labels = rng.integers(0, 10, 200)
     cells = [cellsynth.synth_cell(cellsynth.glyph_printed(int(d), rng), rng) for d in labels]
     assert (digits.classify_cells(cells).argmax(axis=1) == labels).mean() >= 0.95
+
+
+def test_an_ensemble_file_averages_its_networks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(8)
+    evaluation = datasets.handwritten_digits("eval")
+    cells = [
+        cellsynth.synth_cell(cellsynth.glyph_from_dataset(evaluation.images[i]), rng)
+        for i in range(30)
+    ]
+    first = dict(digits._members()[0])
+    biased = {**first, "fc2_b": first["fc2_b"] + np.eye(digits.N_CLASSES)[3] * 4.0}
+    path = tmp_path / "two.npz"
+    np.savez_compressed(path, **digits.combine_models([first, biased]))
+    images, scalars, has_ink = digits.prepare_batch(cells)
+    expected = np.zeros((len(cells), digits.N_CLASSES))
+    for wts in (first, biased):
+        z = digits.logits(images, scalars, wts) / float(wts["temperature"][0])
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        expected += e / e.sum(axis=1, keepdims=True) / 2
+    expected[~has_ink] = np.eye(digits.N_CLASSES)[digits.EMPTY]
+    monkeypatch.setattr(digits, "MODEL_PATH", path)
+    digits._members.cache_clear()
+    try:
+        assert len(digits._members()) == 2
+        probs = digits.classify_cells(cells)
+    finally:
+        monkeypatch.undo()
+        digits._members.cache_clear()
+    assert np.allclose(probs, expected, atol=1e-5)
+    first_alone = digits.classify_cells(cells)
+    assert (probs[has_ink, 3] > first_alone[has_ink, 3]).all()
 
 
 def _confident(value: str, p: float = 0.98) -> np.ndarray:
