@@ -43,36 +43,54 @@ def calibrate(kind: str, raw: float) -> float:
 def isotonic(x: np.ndarray, y: np.ndarray, *, min_bin: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Pool-adjacent-violators on (score, correct) pairs; returns knots for ``np.interp``.
 
-    Scores are first grouped into bins of at least ``min_bin`` samples so that a knot rests on
-    enough evidence, then each knot's accuracy is shrunk towards its lower confidence bound
-    (Wilson, one-sided 90 %) so that small bins do not promise too much.
+    Scores are first grouped into bins of at least ``min_bin`` samples (equal scores never split
+    between bins) so that a knot rests on enough evidence, then each pooled block's accuracy is
+    shrunk towards its lower confidence bound (Wilson, one-sided 90 %) so that small bins do not
+    promise too much. A block's accuracy holds over its whole range of scores: it gets a knot at
+    its lowest and at its highest score, so a score inside a wide block is never lifted towards
+    the next block's accuracy (knots at the blocks' mean scores did that: dates with raw scores
+    between 0.3 and 0.98, right 84 % of the time, were mapped up to 0.95).
     """
     order = np.argsort(x, kind="stable")
     xs, ys = np.asarray(x, np.float64)[order], np.asarray(y, np.float64)[order]
-    blocks: list[list[float]] = []  # [sum_y, count, sum_x]
-    for start in range(0, len(xs), min_bin):
-        chunk = slice(start, start + min_bin)
-        blocks.append([float(ys[chunk].sum()), float(len(ys[chunk])), float(xs[chunk].sum())])
+    blocks: list[list[float]] = []  # [sum_y, count, lowest x, highest x]
+    start = 0
+    while start < len(xs):
+        end = min(start + min_bin, len(xs))
+        while end < len(xs) and xs[end] == xs[end - 1]:
+            end += 1
+        chunk = slice(start, end)
+        blocks.append([float(ys[chunk].sum()), float(end - start), xs[start], xs[end - 1]])
+        start = end
+
+    def pool(a: list[float], b: list[float]) -> list[float]:
+        return [a[0] + b[0], a[1] + b[1], a[2], b[3]]
+
     if len(blocks) > 1 and blocks[-1][1] < min_bin / 2:
         last = blocks.pop()
-        blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=True)]
+        blocks[-1] = pool(blocks[-1], last)
     merged: list[list[float]] = []
     for block in blocks:
         merged.append(block)
         # equal neighbours pool too: a long run of perfect bins is one knot resting on all of it
         while len(merged) > 1 and merged[-2][0] / merged[-2][1] >= merged[-1][0] / merged[-1][1]:
             b = merged.pop()
-            merged[-1] = [a + c for a, c in zip(merged[-1], b, strict=True)]
-    knots_x = np.array([b[2] / b[1] for b in merged])
+            merged[-1] = pool(merged[-1], b)
     z = 1.2816
     lower: list[float] = []
-    for s, n, _ in merged:
+    for s, n, _, _ in merged:
         p = s / n
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
         lower.append(max(0.0, centre - half))
-    knots_y = np.maximum.accumulate(np.array(lower))
-    return knots_x, knots_y
+    accuracy = np.maximum.accumulate(np.array(lower))
+    knots_x: list[float] = []
+    knots_y: list[float] = []
+    for (_, _, lo, hi), acc in zip(merged, accuracy, strict=True):
+        for edge in (lo, hi) if hi > lo else (lo,):
+            knots_x.append(float(edge))
+            knots_y.append(float(acc))
+    return np.array(knots_x), np.array(knots_y)
 
 
 def calibrate_signature(kind: str, raw: float, *, present: bool) -> float:

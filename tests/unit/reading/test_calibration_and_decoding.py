@@ -120,3 +120,19 @@ def test_signature_calibration_never_makes_present_more_confident() -> None:
         assert calibration.calibrate_signature("signature_present", raw, present=True) <= raw + 1e-9
     # a group without a map keeps the model's own probability
     assert calibration.calibrate_signature("signature_guarded", 0.6, present=False) == 0.6
+
+
+def test_a_wide_block_keeps_its_own_accuracy_up_to_its_highest_score() -> None:
+    """Scores 0.30-0.97 right 80 % of the time, then 0.99 always right: a 0.95 is worth 0.8-ish,
+    not a value between the two blocks' accuracies."""
+    rng = np.random.default_rng(9)
+    low_x = rng.uniform(0.30, 0.97, 400)
+    low_y = rng.uniform(0, 1, 400) < 0.8
+    x = np.r_[low_x, np.full(200, 0.99)]
+    y = np.r_[low_y, np.ones(200, bool)]
+    xs, ys = calibration.isotonic(x, y, min_bin=25)
+    assert np.all(np.diff(xs) > 0) and np.all(np.diff(ys) >= 0)
+    assert np.interp(0.95, xs, ys) < 0.85
+    assert np.interp(0.99, xs, ys) > 0.97
+    tied = calibration.isotonic(np.full(100, 0.5), np.ones(100, bool), min_bin=25)
+    assert len(tied[0]) == 1  # equal scores are one block, never split
