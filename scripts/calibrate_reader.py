@@ -27,6 +27,19 @@ MIN_PAIRS = 50  # fewer values than this make no map: the reader caps such a kin
 SIGNATURE_MAPS = ("signature_present", "signature_absent")
 
 
+def stored_map(xs: np.ndarray, ys: np.ndarray) -> dict[str, list[float]]:
+    """Knots rounded for the table; a knot whose score rounds onto the previous one's is dropped
+    (``np.interp`` needs strictly increasing scores; the earlier, lower accuracy is kept)."""
+    out: dict[str, list[float]] = {"x": [], "y": []}
+    for x, y in zip(xs, ys, strict=True):
+        rx, ry = round(float(x), 5), round(float(y), 5)
+        if out["x"] and rx <= out["x"][-1]:
+            continue
+        out["x"].append(rx)
+        out["y"].append(ry)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=300)
@@ -67,7 +80,7 @@ def main() -> None:
         x = np.array([p[0] for p in pairs])
         y = np.array([p[1] for p in pairs], dtype=np.float64)
         xs, ys = calibration.isotonic(x, y, min_bin=25)
-        maps[kind] = {"x": [round(float(v), 5) for v in xs], "y": [round(float(v), 5) for v in ys]}
+        maps[kind] = stored_map(xs, ys)
         print(f"{kind}: {len(pairs)} values, accuracy {y.mean():.3f}, knots {len(xs)}")
     calibration.TABLE_PATH.write_text(
         json.dumps({"seed": args.seed, "documents": args.count, "maps": maps}, indent=1) + "\n"
@@ -106,10 +119,7 @@ def fit_signatures(count: int, seed: int) -> None:
         x = np.array([p[0] for p in pairs])
         y = np.array([p[1] for p in pairs], dtype=np.float64)
         xs, ys = calibration.isotonic(x, y, min_bin=25)
-        table["maps"][kind] = {
-            "x": [round(float(v), 5) for v in xs],
-            "y": [round(float(v), 5) for v in ys],
-        }
+        table["maps"][kind] = stored_map(xs, ys)
         print(f"{kind}: {len(pairs)} boxes, accuracy {y.mean():.3f}, knots {len(xs)}")
     table["signature_documents"] = count
     calibration.TABLE_PATH.write_text(json.dumps(table, indent=1) + "\n")
