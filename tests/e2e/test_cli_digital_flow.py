@@ -3,13 +3,13 @@
 import json
 import os
 import re
-import subprocess
-import sys
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
 import pytest
+
+from tests.support.browser import cli
 
 ROOT = Path(__file__).parents[2]
 REGISTRY = ROOT / "samples" / "registry.json"
@@ -21,17 +21,9 @@ def run(home: Path, *args: str, ok: bool = True) -> dict:  # type: ignore[type-a
         "KOPPLINGAR_HOME": str(home),
         "KOPPLINGAR_PUBLIC_URL": "https://kopplingar.example",
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "kopplingar.cli", *args, "--json"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
-    lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 1, proc.stdout
+    out = cli(env, *args, ok=ok)
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out
     return json.loads(lines[0])  # type: ignore[no-any-return]
 
 

@@ -36,8 +36,9 @@ def chromium() -> Iterator[Browser]:
             launched.close()
 
 
-def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    """``kopplingar ARGS --json`` in a subprocess; it must succeed. Returns its output."""
+def cli(env: dict[str, str], *args: str, stdin: str | None = None, ok: bool = True) -> str:
+    """``kopplingar ARGS --json`` in a subprocess; it must succeed (``ok``) or fail (not ``ok``).
+    Returns its output."""
     proc = subprocess.run(
         [sys.executable, "-m", "kopplingar.cli", *args, "--json"],
         input=stdin,
@@ -47,7 +48,7 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
         timeout=60,
         check=False,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
     return proc.stdout
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,22 +11,13 @@ import pytest
 from kopplingar.queue.cases import enqueue_file
 from kopplingar.services import review, staff
 from tests.integration.queue.helpers import form, make_app
+from tests.support.browser import cli
 from tests.support.desk_cases import mail_in, scan_mail
 from tests.support.readers import scripted_document
 
 
 def run(env: dict[str, str], *args: str, stdin: str = "", ok: bool = True) -> dict:  # type: ignore[type-arg]
-    proc = subprocess.run(
-        [sys.executable, "-m", "kopplingar.cli", *args, "--json"],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    return json.loads(cli(env, *args, stdin=stdin, ok=ok))  # type: ignore[no-any-return]
 
 
 def test_staff_users_are_added_listed_and_deactivated(tmp_path: Path) -> None:
