@@ -37,6 +37,11 @@ def calibrate(kind: str, raw: float) -> float:
     if table is None:
         return min(raw, UNCALIBRATED_CAP)
     xs, ys = table
+    if raw < xs[0]:
+        # below every score seen while fitting there is no evidence for the lowest block's
+        # accuracy: fall linearly to 0 at a raw score of 0 (an "agreed" group whose values were
+        # all right must not lift a reading its own decoder gave 0.0001 to 0.99)
+        return float(ys[0] * raw / xs[0]) if xs[0] > 0 else float(ys[0])
     return float(np.clip(np.interp(raw, xs, ys), 0.0, 1.0))
 
 

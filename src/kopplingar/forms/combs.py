@@ -3,13 +3,15 @@
 People write big, off-centre and across the printed borders. Cropping each box exactly cuts such a
 digit (a 9 whose loop pokes over the top line becomes a 4), so the whole comb is taken with a
 margin, its printed lines (and any fold line) are removed, strokes that crossed a line are joined
-again, and every remaining connected stroke goes to the box holding most of it. Each box's image
+again, and every remaining connected stroke goes to the box holding most of it (a stroke as wide
+as two boxes is two digits written into each other, cut where it is thinnest). Each box's image
 is the box itself grown to take in its strokes, on clean paper: the digit classifier sees the
 whole digit and nothing of the form.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +19,7 @@ import numpy as np
 from kopplingar.forms.opencv import cv2_module
 
 MARGIN = 0.35  # of a box's height and width: how far past its border a stroke may still belong
+SPLIT_WIDTH = 1.45  # in boxes: a stroke wider than this is two digits written into each other
 MIN_INSIDE = 0.4  # share of a stroke's ink that must lie within the box rows (not the label above)
 PAPER = 255
 
@@ -66,7 +69,40 @@ def _printed_lines(
         x = round(geo.x0 + k * geo.cell_width) - left
         near_border[max(x - band, 0) : max(x + band + 1, 0)] = True
     vertical[:, ~near_border] = 0
+    fitted = _fitted_border_columns(vertical > 0, geo, left)
+    if fitted is not None:
+        # the borders are where the printed lines really are: a tall "1" written a little
+        # beside one is a stroke, not a border
+        vertical[:, ~fitted] = 0
     return horizontal > 0, vertical > 0
+
+
+def _fitted_border_columns(vertical: np.ndarray, geo: CombGeometry, left: int) -> np.ndarray | None:
+    """Columns of the comb's printed vertical borders, found where long vertical runs pile up:
+    the comb is one printed object, so all its borders share one offset from where the layout
+    puts them. None when too few borders show to fit it."""
+    counts = vertical.sum(axis=0).astype(np.float64)
+    band = max(2, round(geo.cell_width * 0.18))
+    offsets: list[int] = []
+    expected: list[int] = []
+    for k in range(geo.cells + 1):
+        x = round(geo.x0 + k * geo.cell_width) - left
+        expected.append(x)
+        lo, hi = max(x - band, 0), min(x + band + 1, len(counts))
+        if hi - lo < 3:
+            continue
+        window = counts[lo:hi]
+        if window.max() >= 0.5 * geo.cell_height:
+            offsets.append(lo + int(np.argmax(window)) - x)
+    if len(offsets) < max(2, (geo.cells + 1) // 3):
+        return None
+    offset = int(np.median(offsets))
+    tol = max(3, round(geo.cell_width * 0.07))
+    columns = np.zeros(len(counts), bool)
+    for x in expected:
+        c = x + offset
+        columns[max(c - tol, 0) : max(c + tol + 1, 0)] = True
+    return columns
 
 
 def _rejoin(clean: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
@@ -113,10 +149,11 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
             continue  # the printed label above, a mark below
         cx = float(centroids[i][0]) + left
         owner[i] = min(max(int((cx - geo.x0) // geo.cell_width), 0), geo.cells - 1)
+    masks = _box_masks(labels, stats, owner, geo, left)
     out: list[np.ndarray] = []
     for k, (bx0, by0, bx1, by1) in enumerate(boxes):
-        mine = np.isin(labels, np.flatnonzero(owner == k)) if (owner == k).any() else None
-        if mine is None:
+        mine = masks.get(k)
+        if mine is None or not mine.any():
             out.append(np.full((max(by1 - by0, 1), max(bx1 - bx0, 1)), PAPER, np.uint8))
             continue
         ys, xs = np.nonzero(mine)
@@ -126,6 +163,50 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
         crop = np.where(mine, strip, PAPER)[y0:y1, x0:x1]
         out.append(np.asarray(crop, dtype=np.uint8))
     return out
+
+
+def _box_masks(
+    labels: np.ndarray, stats: np.ndarray, owner: np.ndarray, geo: CombGeometry, left: int
+) -> dict[int, np.ndarray]:
+    """Each box's strokes as a mask. A stroke wider than ``SPLIT_WIDTH`` boxes is two digits
+    written into each other: it is cut where it is thinnest near each border it spans, and each
+    part goes to the box it lies in."""
+    masks: dict[int, np.ndarray] = {}
+    for i in np.flatnonzero(owner >= 0):
+        component = labels == i
+        x, w = int(stats[i][0]), int(stats[i][2])
+        if w <= SPLIT_WIDTH * geo.cell_width:
+            k = int(owner[i])
+            masks[k] = component if k not in masks else masks[k] | component
+            continue
+        column_ink = component.sum(axis=0)
+        cuts = [x]
+        for b in range(1, geo.cells):
+            border = round(geo.x0 + b * geo.cell_width) - left
+            reach = round(geo.cell_width * 0.3)
+            lo, hi = max(border - reach, x + 1), min(border + reach, x + w - 1)
+            if hi - lo < 2:
+                continue
+            cuts.append(lo + int(np.argmin(column_ink[lo:hi])))
+        cuts.append(x + w)
+        total = int(column_ink.sum())
+        parts: list[tuple[int, int]] = []
+        for a, b in itertools.pairwise(cuts):
+            small = int(column_ink[a:b].sum()) < 0.1 * total
+            if parts and (
+                small or int(column_ink[parts[-1][0] : parts[-1][1]].sum()) < 0.1 * total
+            ):
+                parts[-1] = (parts[-1][0], b)  # a sliver past a border stays with its neighbour
+            else:
+                parts.append((a, b))
+        for a, b in parts:
+            part = component.copy()
+            part[:, :a] = False
+            part[:, b:] = False
+            centre = float(np.nonzero(part)[1].mean())
+            k = min(max(int((centre + left - geo.x0) // geo.cell_width), 0), geo.cells - 1)
+            masks[k] = part if k not in masks else masks[k] | part
+    return masks
 
 
 def _box_rect(geo: CombGeometry, k: int, top: int, left: int) -> tuple[int, int, int, int]:

@@ -245,9 +245,14 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         else:
             out[spec.name] = read_date(p, spec)
         reading = out[spec.name]
-        # both readers independently saw the same digits: calibrated as its own group
+        # both readers independently saw the same digits, and no inked box is left out of the
+        # value (tesseract may miss a digit the value dropped too): calibrated as its own group
         tess_digits = "".join(str(seen[i]) for i in sorted(seen))
-        if reading.value and tess_digits == re.sub(r"\D", "", reading.value):
+        value_digits = re.sub(r"\D", "", reading.value or "")
+        inked = sum(
+            1 for i in range(b - a) if i not in spec.separators and p[i, digits.EMPTY] < 0.5
+        )
+        if value_digits and tess_digits == value_digits and inked <= len(value_digits):
             reading.details["agreed"] = True
             reading.kind += "+agreed"
     return out

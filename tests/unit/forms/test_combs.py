@@ -74,3 +74,30 @@ def test_a_blank_or_empty_strip_gives_paper() -> None:
     images = combs.box_images(page, GEO)
     assert [im.shape for im in images] == [(CELL_H, CELL_W)] * CELLS
     assert all(int(im.min()) == 255 for im in images)
+
+
+def test_a_tall_one_beside_a_border_is_a_digit_not_a_border() -> None:
+    page = _comb_page()
+    x = X0 + 2 * CELL_W + 8  # 8 px right of the border between boxes 1 and 2
+    cv2.line(page, (x, Y0 + 3), (x, Y0 + CELL_H - 3), 20, 3)  # a "1" nearly the box's height
+    images = combs.box_images(page, GEO)
+    rows = _ink_rows(images[2])
+    assert rows.max() - rows.min() >= CELL_H - 10
+    assert all(int(im.min()) == 255 for k, im in enumerate(images) if k != 2)
+
+
+def test_two_digits_written_into_each_other_are_split_at_the_border() -> None:
+    page = _comb_page()
+    border = X0 + CELL_W
+    cv2.line(page, (border, Y0 + 3), (border, Y0 + CELL_H - 3), 245, 3)  # too faint to scan
+    # a "7" and a "7" joined by their bars, one per box, drawn as one stroke
+    cv2.line(page, (X0 + 20, Y0 + 15), (border + 5, Y0 + 15), 20, 3)
+    cv2.line(page, (border - 10, Y0 + 15), (border - 22, Y0 + 62), 20, 3)
+    cv2.line(page, (border + 5, Y0 + 15), (border + 48, Y0 + 22), 20, 3)
+    cv2.line(page, (border + 48, Y0 + 22), (border + 30, Y0 + 62), 20, 3)
+    images = combs.box_images(page, GEO)
+    for k in (0, 1):
+        cols = np.flatnonzero((images[k] < 128).any(axis=0))
+        rows = _ink_rows(images[k])
+        assert len(cols) >= 15 and rows.max() - rows.min() >= 40, k
+    assert all(int(im.min()) == 255 for im in images[2:])

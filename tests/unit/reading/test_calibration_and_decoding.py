@@ -138,3 +138,15 @@ def test_a_wide_block_keeps_its_own_accuracy_up_to_its_highest_score() -> None:
     assert np.interp(0.99, xs, ys) > 0.97
     tied = calibration.isotonic(np.full(100, 0.5), np.ones(100, bool), min_bin=25)
     assert len(tied[0]) == 1  # equal scores are one block, never split
+
+
+def test_a_raw_score_below_all_fitted_scores_is_not_lifted() -> None:
+    """The "agreed" maps start where their data did (0.68 for subscriptions): a reading whose
+    decoder found no explanation for an inked box (raw 0.0001) must stay far from trusted."""
+    for kind, (xs, ys) in calibration._table().items():
+        if kind.startswith("signature") or xs[0] < 0.01:
+            continue  # signatures have their own rule; a map fitted down to 0 has data there
+        assert calibration.calibrate(kind, 1e-4) < 0.01, kind
+        half = calibration.calibrate(kind, xs[0] / 2)
+        assert abs(half - ys[0] / 2) < 1e-6, kind
+        assert calibration.calibrate(kind, float(xs[-1])) == float(ys[-1])
