@@ -58,20 +58,11 @@ def _normalise(box: np.ndarray) -> np.ndarray:
     return np.asarray(flat, dtype=np.uint8)
 
 
-INK_LEVEL = 55.0  # darkness that is ink whatever else the box holds
-FAINT_FLOOR = 25.0  # never call anything lighter than this ink
-FAINT_SHARE = 0.45  # of the box's darkest strokes
-
-
 def _ink_mask(flat: np.ndarray) -> np.ndarray:
-    """Ink = darker than the paper by well more than the noise (robust to speckle and grain).
-    A thin or light pen shrunk to NORMAL_HEIGHT is averaged with the paper around it and may be
-    only 30-50 levels dark (on a grey phone capture too): where even the box's darkest strokes
-    are that light, ink is what reaches a share of their darkness, never below FAINT_FLOOR."""
+    """Ink = darker than the paper by well more than the noise (robust to speckle and grain)."""
     darkness = 255.0 - flat.astype(np.float32)
     mad = float(np.median(np.abs(darkness - np.median(darkness))))
-    strongest = float(np.percentile(darkness, 99.7))
-    threshold = max(6.0 * 1.4826 * mad, FAINT_FLOOR, min(INK_LEVEL, FAINT_SHARE * strongest))
+    threshold = max(55.0, 6.0 * 1.4826 * mad)
     return darkness > threshold
 
 
