@@ -66,10 +66,10 @@ def _printed_lines(
     near_border = np.zeros(ink.shape[1], bool)
     band = max(2, round(geo.cell_width * 0.18))
     for k in range(geo.cells + 1):
-        x = round(geo.x0 + k * geo.cell_width) - left
+        x = _border_x(geo, k, left)
         near_border[max(x - band, 0) : max(x + band + 1, 0)] = True
     vertical[:, ~near_border] = 0
-    fitted = _fitted_border_columns(vertical > 0, geo, left)
+    fitted = _fitted_border_columns(vertical > 0, geo, left, band)
     if fitted is not None:
         # the borders are where the printed lines really are: a tall "1" written a little
         # beside one is a stroke, not a border
@@ -77,17 +77,16 @@ def _printed_lines(
     return horizontal > 0, vertical > 0
 
 
-def _fitted_border_columns(vertical: np.ndarray, geo: CombGeometry, left: int) -> np.ndarray | None:
-    """Columns of the comb's printed vertical borders, found where long vertical runs pile up:
-    the comb is one printed object, so all its borders share one offset from where the layout
-    puts them. None when too few borders show to fit it."""
+def _fitted_border_columns(
+    vertical: np.ndarray, geo: CombGeometry, left: int, band: int
+) -> np.ndarray | None:
+    """Columns of the comb's printed vertical borders, found where long vertical runs pile up
+    within ``band`` of where the layout puts them: the comb is one printed object, so all its
+    borders share one offset. None when too few borders show to fit it."""
     counts = vertical.sum(axis=0).astype(np.float64)
-    band = max(2, round(geo.cell_width * 0.18))
     offsets: list[int] = []
-    expected: list[int] = []
-    for k in range(geo.cells + 1):
-        x = round(geo.x0 + k * geo.cell_width) - left
-        expected.append(x)
+    expected = [_border_x(geo, k, left) for k in range(geo.cells + 1)]
+    for x in expected:
         lo, hi = max(x - band, 0), min(x + band + 1, len(counts))
         if hi - lo < 3:
             continue
@@ -147,13 +146,12 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
         inside = int(np.count_nonzero(rows == i))
         if inside < MIN_INSIDE * area:
             continue  # the printed label above, a mark below
-        cx = float(centroids[i][0]) + left
-        owner[i] = min(max(int((cx - geo.x0) // geo.cell_width), 0), geo.cells - 1)
-    masks = _box_masks(labels, stats, owner, geo, left)
+        owner[i] = _box_at(geo, float(centroids[i][0]) + left)
+    pixel_box = _pixel_boxes(labels, stats, owner, geo, left)
     out: list[np.ndarray] = []
     for k, (bx0, by0, bx1, by1) in enumerate(boxes):
-        mine = masks.get(k)
-        if mine is None or not mine.any():
+        mine = pixel_box == k
+        if not mine.any():
             out.append(np.full((max(by1 - by0, 1), max(bx1 - bx0, 1)), PAPER, np.uint8))
             continue
         ys, xs = np.nonzero(mine)
@@ -165,30 +163,28 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
     return out
 
 
-def _box_masks(
+def _pixel_boxes(
     labels: np.ndarray, stats: np.ndarray, owner: np.ndarray, geo: CombGeometry, left: int
-) -> dict[int, np.ndarray]:
-    """Each box's strokes as a mask. A stroke wider than ``SPLIT_WIDTH`` boxes is two digits
-    written into each other: it is cut where it is thinnest near each border it spans, and each
-    part goes to the box it lies in."""
-    masks: dict[int, np.ndarray] = {}
-    for i in np.flatnonzero(owner >= 0):
-        component = labels == i
+) -> np.ndarray:
+    """The box each pixel's stroke belongs to (-1: none), from each stroke's ``owner``. A stroke
+    wider than ``SPLIT_WIDTH`` boxes is two digits written into each other: it is cut where it
+    is thinnest near each border it spans, and each part goes to the box it lies in."""
+    wide = np.flatnonzero((owner >= 0) & (stats[:, 2] > SPLIT_WIDTH * geo.cell_width))
+    box_of = owner.copy()
+    box_of[wide] = -1
+    pixel_box = box_of[labels]
+    reach = round(geo.cell_width * 0.3)
+    for i in wide:
         x, w = int(stats[i][0]), int(stats[i][2])
-        if w <= SPLIT_WIDTH * geo.cell_width:
-            k = int(owner[i])
-            masks[k] = component if k not in masks else masks[k] | component
-            continue
-        column_ink = component.sum(axis=0)
-        cuts = [x]
+        column_ink = (labels[:, x : x + w] == i).sum(axis=0)
+        cuts = [0]
         for b in range(1, geo.cells):
-            border = round(geo.x0 + b * geo.cell_width) - left
-            reach = round(geo.cell_width * 0.3)
-            lo, hi = max(border - reach, x + 1), min(border + reach, x + w - 1)
+            border = _border_x(geo, b, left) - x
+            lo, hi = max(border - reach, 1), min(border + reach, w - 1)
             if hi - lo < 2:
                 continue
             cuts.append(lo + int(np.argmin(column_ink[lo:hi])))
-        cuts.append(x + w)
+        cuts.append(w)
         total = int(column_ink.sum())
         parts: list[tuple[int, int]] = []
         for a, b in itertools.pairwise(cuts):
@@ -200,19 +196,26 @@ def _box_masks(
             else:
                 parts.append((a, b))
         for a, b in parts:
-            part = component.copy()
-            part[:, :a] = False
-            part[:, b:] = False
-            centre = float(np.nonzero(part)[1].mean())
-            k = min(max(int((centre + left - geo.x0) // geo.cell_width), 0), geo.cells - 1)
-            masks[k] = part if k not in masks else masks[k] | part
-    return masks
+            part = labels[:, x + a : x + b] == i
+            centre = x + a + float(np.nonzero(part)[1].mean())
+            pixel_box[:, x + a : x + b][part] = _box_at(geo, centre + left)
+    return np.asarray(pixel_box)
+
+
+def _border_x(geo: CombGeometry, k: int, left: int) -> int:
+    """Where the layout puts the comb's ``k``-th vertical border (0 = left edge), in strip
+    columns."""
+    return round(geo.x0 + k * geo.cell_width) - left
+
+
+def _box_at(geo: CombGeometry, x: float) -> int:
+    """The box holding page column ``x`` (clamped to the comb)."""
+    return min(max(int((x - geo.x0) // geo.cell_width), 0), geo.cells - 1)
 
 
 def _box_rect(geo: CombGeometry, k: int, top: int, left: int) -> tuple[int, int, int, int]:
     """Box ``k`` in strip coordinates (x0, y0, x1, y1)."""
-    x0 = round(geo.x0 + k * geo.cell_width) - left
-    x1 = round(geo.x0 + (k + 1) * geo.cell_width) - left
+    x0, x1 = _border_x(geo, k, left), _border_x(geo, k + 1, left)
     y0 = round(geo.y0) - top
     y1 = round(geo.y0 + geo.cell_height) - top
     return x0, y0, x1, y1

@@ -249,9 +249,7 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         # value (tesseract may miss a digit the value dropped too): calibrated as its own group
         tess_digits = "".join(str(seen[i]) for i in sorted(seen))
         value_digits = re.sub(r"\D", "", reading.value or "")
-        inked = sum(
-            1 for i in range(b - a) if i not in spec.separators and p[i, digits.EMPTY] < 0.5
-        )
+        inked = sum(1 for i in range(b - a) if i not in spec.separators and _empty_p(p, i) < 0.5)
         if value_digits and tess_digits == value_digits and inked <= len(value_digits):
             reading.details["agreed"] = True
             reading.kind += "+agreed"
