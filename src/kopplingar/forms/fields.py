@@ -19,7 +19,7 @@ import numpy as np
 from kopplingar.forms import combs, digits, numbers, tesseract
 from kopplingar.forms.layout import MM, FieldSpec, FormLayout
 from kopplingar.forms.opencv import cv2_module
-from kopplingar.forms.signature import signature_presence
+from kopplingar.forms.signature import looks_like_printed_line, signature_presence
 
 TEXT_FIELDS = (
     "company_name",
@@ -512,8 +512,8 @@ def read_signatures(
     page: np.ndarray, layout: FormLayout, dpi: float
 ) -> dict[str, SignatureReading]:
     """Presence per box from ``signature_presence``, only ever made more cautious here: a box
-    whose ink sits only at its edges, or which is printed words once they are taken away, is
-    not called signed (a person looks instead)."""
+    whose ink sits only at its edges, is shaped like one printed line, or is printed words once
+    they are taken away, is not called signed (a person looks instead)."""
     margin = round(SIGNATURE_MARGIN_MM * dpi / 25.4)
     out: dict[str, SignatureReading] = {}
     for box in layout.signatures:
@@ -522,6 +522,8 @@ def read_signatures(
         guard = ""
         if present and ink_only_at_edges(crop, margin + 4):
             present, confidence, guard = False, DOUBT, "edge_ink"
+        if present and looks_like_printed_line(features):
+            present, confidence, guard = False, DOUBT, "printed_line"
         if present:
             cleaned, words = without_printed_words(crop)
             if words:

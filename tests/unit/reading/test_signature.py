@@ -44,3 +44,36 @@ def test_held_out_signatures_are_mostly_caught() -> None:
             confidences.append(confidence)
     assert found / (2 * len(crops)) >= 0.5
     assert min(confidences) >= signature.decision_threshold()
+
+
+def _typed_name_box(name: str, rng: np.random.Generator) -> np.ndarray:
+    """A scanned box holding only a typed name (no signature), with its border."""
+    h, w = 200, 800
+    paper = np.full((h, w), 245.0, np.float32)
+    paper[6:9, :] = paper[-9:-6, :] = 40.0
+    paper[:, 6:9] = paper[:, -9:-6] = 40.0
+    size = int(h * rng.uniform(0.14, 0.22))
+    at = (int(rng.uniform(0.08, 0.4) * w), int(rng.uniform(0.3, 0.6) * h))
+    sigsynth._draw_text(paper, name, at, size, float(rng.uniform(0, 60)))
+    paper += rng.normal(0, 3, paper.shape).astype(np.float32)
+    return np.clip(paper, 0, 255).astype(np.uint8)
+
+
+def test_a_typed_name_alone_is_shaped_like_a_printed_line() -> None:
+    rng = np.random.default_rng(21)
+    names = ["Anna Lindqvist", "Erik Olsson", "Karin Hägglund", "Per-Olof Berg", "Sara Nyström"]
+    hits = [
+        signature.looks_like_printed_line(signature.extract_features(_typed_name_box(n, rng)))
+        for n in names * 4
+    ]
+    assert sum(hits) >= 0.8 * len(hits)
+
+
+def test_real_signatures_are_rarely_taken_for_a_printed_line() -> None:
+    rng = np.random.default_rng(22)
+    crops = [sigsynth.load_signature_ink(f) for f in datasets.signature_files("eval")]
+    taken = 0
+    for ink in crops * 2:
+        box, _ = sigsynth.synth_box(ink, rng, hard=0.0)
+        taken += signature.looks_like_printed_line(signature.extract_features(box))
+    assert taken <= 0.05 * 2 * len(crops)
