@@ -81,7 +81,7 @@ def main() -> None:
         return 1 / (1 + np.exp(-z))
 
     p_train, p_val = prob(x), prob(vx)
-    names = list(signature.SignatureFeatures.__dataclass_fields__)
+    names = signature.MODEL_FEATURES
     for k in np.argsort(-np.where(y == 0, p_train, -1))[:5]:
         print(
             f"hard negative p={p_train[k]:.4f}: "

@@ -39,10 +39,8 @@ class SignatureFeatures:
     tall_components: float  # components taller than 25 % of the box (signatures), count
     row_concentration: float  # share of ink in its densest 20 % band of rows (printed text: high)
     # shape of a printed line, for the printed-line guard only (not model inputs):
-    height_variation: (
-        float  # interquartile range of component heights / their median (letters: low)
-    )
-    baseline_spread: float  # interquartile range of component bottoms / median height (a line: low)
+    height_variation: float  # IQR of the parts' heights / their median (letters: low)
+    baseline_spread: float  # IQR of the parts' bottoms / median height (one line of print: low)
 
     def vector(self) -> np.ndarray:
         """The model's inputs: every feature but the printed-line shape."""
@@ -50,10 +48,21 @@ class SignatureFeatures:
         return np.array([values[name] for name in MODEL_FEATURES], dtype=np.float64)
 
 
-MODEL_FEATURES = tuple(SignatureFeatures.__dataclass_fields__)[:10]
+MODEL_FEATURES = (
+    "ink_fraction",
+    "n_components",
+    "largest_component",
+    "height_spread",
+    "width_spread",
+    "direction_entropy",
+    "curvature",
+    "removed_lines",
+    "tall_components",
+    "row_concentration",
+)
 
 # A printed line: one dense band of rows, five or more parts of similar height standing on one
-# baseline. On generated scans (seeds 620000-620299 and 630000-630299) this caught 39 of the
+# baseline. On generated scans (seeds 620000-620299 and 630000-630299) this matched 39 of the
 # 46 boxes holding only a typed name, and 10 of 776 signed boxes.
 LINE_ROW_CONCENTRATION = 0.9
 LINE_HEIGHT_VARIATION = 0.6
