@@ -175,8 +175,9 @@ def extract_features(
             0, 0, 0, 0, 0, 0, 0, raw_ink and (raw_ink - total) / raw_ink, 0, 0, 0, 0
         )
     ys, xs = np.nonzero(clean)
-    areas = np.array([stats[i, cv2.CC_STAT_AREA] for i in keep], dtype=np.float64)
-    heights = np.array([stats[i, cv2.CC_STAT_HEIGHT] for i in keep], dtype=np.float64)
+    kept = stats[keep].astype(np.float64)
+    areas, heights = kept[:, cv2.CC_STAT_AREA], kept[:, cv2.CC_STAT_HEIGHT]
+    bottoms = kept[:, cv2.CC_STAT_TOP] + heights
     big = [keep[k] for k in np.argsort(-areas)[:5]]
     perimeter = 0.0
     for i in big:
@@ -185,9 +186,6 @@ def extract_features(
         )
         perimeter += sum(cv2.arcLength(c, True) for c in contours)
     big_area = float(sum(stats[i, cv2.CC_STAT_AREA] for i in big))
-    bottoms = np.array(
-        [stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep], dtype=np.float64
-    )
     median_height = max(float(np.median(heights)), 1.0)
     rows = clean.sum(axis=1).astype(np.float64)
     band = max(1, int(h * 0.2))
