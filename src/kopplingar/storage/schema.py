@@ -32,8 +32,12 @@ def create_schema(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_ID})
             connection.commit()
         try:
-            command.upgrade(alembic_config(connection), "head")
-            connection.commit()
+            # SQLite has no advisory lock, and Alembic commits each migration on its own there
+            # (no transactional DDL assumed), so a second process could read the revision between
+            # two of our migrations and repeat the next one. One outer transaction (BEGIN
+            # IMMEDIATE: engine.py) holds the write lock from reading the revision to the last step.
+            with connection.begin():
+                command.upgrade(alembic_config(connection), "head")
         finally:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_ID})

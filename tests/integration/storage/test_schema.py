@@ -24,12 +24,13 @@ def _upgrade(url: str) -> None:
 
 def test_several_processes_may_upgrade_at_once(database_url: str) -> None:
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_upgrade, args=(database_url,)) for _ in range(3)]
+    # Six, not three: a stress run found the SQLite race between migrations in 1 of 10 rounds of 6.
+    processes = [context.Process(target=_upgrade, args=(database_url,)) for _ in range(6)]
     for process in processes:
         process.start()
     for process in processes:
         process.join(timeout=120)
-    assert [p.exitcode for p in processes] == [0, 0, 0]
+    assert [p.exitcode for p in processes] == [0] * 6
     assert schema_drift(make_engine(database_url)) == []
 
 
