@@ -77,7 +77,7 @@ def export(net: Net, temperature: float) -> dict[str, np.ndarray]:
         gain = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach()
         w = conv.weight.detach() * gain[:, None, None, None]  # (out, in, 3, 3)
         b = (bn.bias - bn.running_mean * gain).detach()
-        # rows ordered (ky, kx, in) like the shifted copies that digits._conv3x3_relu stacks
+        # rows ordered (ky, kx, in) like the shifted copies that nets.conv3x3_relu stacks
         weights[f"conv{i}_w"] = w.permute(2, 3, 1, 0).reshape(-1, w.shape[0]).numpy()
         weights[f"conv{i}_b"] = b.numpy()
     c4 = net.conv4.out_channels

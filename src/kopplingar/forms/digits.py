@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kopplingar.forms import nets
 from kopplingar.forms.combs import ink_threshold
 from kopplingar.forms.opencv import cv2_module
 
@@ -177,42 +178,6 @@ def combine_models(models: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]
     return out
 
 
-def _shifts(size: int) -> list[tuple[slice, slice]]:
-    """(output, input) slices along one axis for the kernel offsets -1, 0, +1 of a same-padded conv."""
-    return [
-        (slice(1, size), slice(0, size - 1)),
-        (slice(0, size), slice(0, size)),
-        (slice(0, size - 1), slice(1, size)),
-    ]
-
-
-def _conv3x3_relu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Same-padded 3×3 convolution + ReLU, channels last: x (n, h, w, c), w (9·c, k) rows (ky, kx, c)."""
-    n, h, wd, c = x.shape
-    cols = np.zeros((n, h, wd, 9, c), np.float32)
-    k = 0
-    for out_y, in_y in _shifts(h):
-        for out_x, in_x in _shifts(wd):
-            cols[:, out_y, out_x, k] = x[:, in_y, in_x]
-            k += 1
-    out = cols.reshape(n * h * wd, 9 * c) @ w
-    out += b
-    np.maximum(out, 0, out=out)
-    return np.asarray(out.reshape(n, h, wd, w.shape[1]))
-
-
-def _maxpool2(x: np.ndarray) -> np.ndarray:
-    """2×2 max pooling, channels last; an odd last row or column is dropped (like torch)."""
-    h, w = x.shape[1] // 2 * 2, x.shape[2] // 2 * 2
-    x = x[:, :h, :w]
-    return np.asarray(
-        np.maximum(
-            np.maximum(x[:, 0::2, 0::2], x[:, 1::2, 0::2]),
-            np.maximum(x[:, 0::2, 1::2], x[:, 1::2, 1::2]),
-        )
-    )
-
-
 def logits(
     images: np.ndarray, scalars: np.ndarray, wts: dict[str, np.ndarray] | None = None
 ) -> np.ndarray:
@@ -224,10 +189,10 @@ def logits(
     """
     wts = wts if wts is not None else _weights()
     x = np.ascontiguousarray(images.transpose(0, 2, 3, 1), dtype=np.float32)
-    x = _maxpool2(_conv3x3_relu(x, wts["conv1_w"], wts["conv1_b"]))
-    x = _maxpool2(_conv3x3_relu(x, wts["conv2_w"], wts["conv2_b"]))
-    x = _conv3x3_relu(x, wts["conv3_w"], wts["conv3_b"])
-    x = _maxpool2(_conv3x3_relu(x, wts["conv4_w"], wts["conv4_b"]))
+    x = nets.maxpool2(nets.conv3x3_relu(x, wts["conv1_w"], wts["conv1_b"]))
+    x = nets.maxpool2(nets.conv3x3_relu(x, wts["conv2_w"], wts["conv2_b"]))
+    x = nets.conv3x3_relu(x, wts["conv3_w"], wts["conv3_b"])
+    x = nets.maxpool2(nets.conv3x3_relu(x, wts["conv4_w"], wts["conv4_b"]))
     x = np.concatenate([x.reshape(len(x), -1), scalars.astype(np.float32)], axis=1)
     x = np.maximum(x @ wts["fc1_w"].T + wts["fc1_b"], 0)
     return np.asarray(x @ wts["fc2_w"].T + wts["fc2_b"], dtype=np.float32)
