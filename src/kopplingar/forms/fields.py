@@ -459,19 +459,24 @@ def _interior_ink(crop: np.ndarray, margin_px: int) -> np.ndarray:
     return np.asarray(keep[labels])
 
 
+EDGE_REACH = 0.1  # ink this close to a side (share of the box height) may have come in across it
+
+
 def ink_only_at_edges(crop: np.ndarray, margin_px: int) -> bool:
-    """Ink only in a side band or corner of the box: a stamp's edge or a neighbour's mark, not a
-    signature (a signature reaches the middle of the box)."""
+    """Ink only in a side band or corner of the box that reaches a side: a stamp's edge or a
+    neighbour's mark coming in from outside, not a signature. Ink that keeps clear of every side
+    did not come in from outside: a signature written small in a corner is left to the model."""
     ink = _interior_ink(crop, margin_px)
     total = int(ink.sum())
     if total == 0:
         return True
     h, w = ink.shape
+    ys, xs = np.nonzero(ink)
+    gap = min(int(ys.min()), h - 1 - int(ys.max()), int(xs.min()), w - 1 - int(xs.max()))
     core = ink[int(h * 0.2) : int(h * 0.8), int(w * 0.18) : int(w * 0.82)]
-    if int(core.sum()) < 0.12 * total:
+    if int(core.sum()) < 0.12 * total and gap <= EDGE_REACH * h:
         return True
     # ink that comes in across one side and stays near it (the rim of a stamp beside the box)
-    ys, xs = np.nonzero(ink)
     edge = 3
     bands = (
         (ys.max() < 0.3 * h, ink[:edge].any()),

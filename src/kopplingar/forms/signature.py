@@ -1,25 +1,27 @@
 """Is a signature box signed? Presence with a confidence that means P(correct).
 
 The input is the crop of one signature box from an aligned page with a small margin, so box
-borders may show as lines near the edges. The steps: normalise the paper level, binarise against
-the estimated noise, remove long straight lines (box borders, fold lines, stamp edges; Hough for
-slanted ones), drop dust-sized components, then describe the remaining ink (amount, spread,
-component sizes, stroke direction variety, curvature). A logistic model trained on synthetic boxes
-(``scripts/train_signature.py``: real signature crops of the train split pasted into boxes, and
-hard negatives: noise, dust, hair, fold lines, stamp edges, misaligned borders, printed text, JPEG,
-fax) turns the features into P(signed). The decision threshold is set so that no hard negative of
-the training run was judged signed: a blank box judged signed is the worst error we can make, a
-signed box judged blank only sends the case to a person.
+borders may show as lines near the edges. A small CNN (``scripts/train_signature.py``, run here in
+numpy) looks at the whole box with the paper level flattened and gives P(signed). It was trained on
+synthetic boxes: real signature crops of the train split pasted into boxes, and hard negatives:
+noise, dust, hair, fold lines, stamp edges, misaligned borders, typed names, JPEG, fax. Its
+decision threshold lies above every hard negative of the training run: a blank box judged signed
+is the worst error we can make, a signed box judged blank only sends the case to a person.
+
+Beside the network, hand-made measures of the cleaned ink (binarised against the noise, long
+straight lines and dust removed) gate and guard it: a box with no ink left after cleaning is never
+called signed, and the reader's guards (``fields.read_signatures``) use the shape of that ink.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from kopplingar.forms import nets
 from kopplingar.forms.opencv import cv2_module
 
 MODEL_PATH = Path(__file__).parent / "models" / "signature.npz"
@@ -28,38 +30,15 @@ NORMAL_HEIGHT = 120  # boxes are analysed at this height; the features are scale
 
 @dataclass(frozen=True)
 class SignatureFeatures:
-    ink_fraction: float  # cleaned ink pixels / box area
+    """Measures of the ink left after cleaning: the gate (no ink, no signature) and the shape the
+    printed-line guard looks at."""
+
+    ink_fraction: float  # cleaned ink pixels / box area, per cent
     n_components: float  # components that survived cleaning
-    largest_component: float  # area of the largest component / box area
-    height_spread: float  # vertical extent of the ink / box height
-    width_spread: float  # horizontal extent / box width
-    direction_entropy: float  # variety of stroke directions (0 = all parallel), bits
-    curvature: float  # ink perimeter^2 / area of the largest components: wiggly strokes score high
-    removed_lines: float  # fraction of raw ink removed as straight lines
-    tall_components: float  # components taller than 25 % of the box (signatures), count
     row_concentration: float  # share of ink in its densest 20 % band of rows (printed text: high)
-    # shape of a printed line, for the printed-line guard only (not model inputs):
     height_variation: float  # IQR of the parts' heights / their median (letters: low)
     baseline_spread: float  # IQR of the parts' bottoms / median height (one line of print: low)
 
-    def vector(self) -> np.ndarray:
-        """The model's inputs: every feature but the printed-line shape."""
-        values = asdict(self)
-        return np.array([values[name] for name in MODEL_FEATURES], dtype=np.float64)
-
-
-MODEL_FEATURES = (
-    "ink_fraction",
-    "n_components",
-    "largest_component",
-    "height_spread",
-    "width_spread",
-    "direction_entropy",
-    "curvature",
-    "removed_lines",
-    "tall_components",
-    "row_concentration",
-)
 
 # A printed line: one dense band of rows, five or more parts of similar height standing on one
 # baseline. On generated scans (seeds 620000-620299 and 630000-630299) this matched 39 of the
@@ -127,37 +106,16 @@ def _line_mask(ink: np.ndarray) -> np.ndarray:
     return np.asarray(lines > 0)
 
 
-def _direction_entropy(mask: np.ndarray) -> float:
-    cv2 = cv2_module()
-    img = mask.astype(np.float32)
-    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
-    mag = np.hypot(gx, gy)
-    sel = mag > 0.5
-    if sel.sum() < 10:
-        return 0.0
-    angle = np.mod(np.arctan2(gy[sel], gx[sel]), np.pi)
-    hist, _ = np.histogram(angle, bins=12, range=(0, np.pi), weights=mag[sel])
-    prob = hist / hist.sum()
-    prob = prob[prob > 0]
-    return float(-(prob * np.log2(prob)).sum())
+def extract_features(box_img: np.ndarray) -> SignatureFeatures:
+    """Features of the ink left after cleaning."""
+    return _features(_normalise(box_img))
 
 
-def extract_features(
-    box_img: np.ndarray, printed_name_band: tuple[int, int] | None = None
-) -> SignatureFeatures:
-    """Features of the ink left after cleaning; ``printed_name_band`` = (top, bottom) rows to ignore."""
+def _features(flat: np.ndarray) -> SignatureFeatures:
     cv2 = cv2_module()
-    original_h = np.asarray(box_img).shape[0]
-    flat = _normalise(box_img)
     h, w = flat.shape
     ink = _ink_mask(flat)
-    raw_ink = int(ink.sum())
-    lines = _line_mask(ink)
-    ink &= ~lines
-    if printed_name_band is not None:
-        top, bottom = (round(v * h / original_h) for v in printed_name_band)
-        ink[max(top, 0) : max(bottom, 0), :] = False
+    ink &= ~_line_mask(ink)
     # the outer 3 % is where misaligned borders and neighbouring print live
     mh, mw = max(2, int(h * 0.03)), max(2, int(w * 0.03))
     ink[:mh, :] = False
@@ -167,39 +125,19 @@ def extract_features(
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     min_area = 12  # dust at NORMAL_HEIGHT (about 0.3 mm² at 300 dpi for a 20 mm box)
     keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
-    clean = np.isin(labels, keep) if keep else np.zeros_like(ink)
-    area = float(h * w)
+    if not keep:
+        return SignatureFeatures(0, 0, 0, 0, 0)
+    clean = np.isin(labels, keep)
     total = float(clean.sum())
-    if total == 0:
-        return SignatureFeatures(
-            0, 0, 0, 0, 0, 0, 0, raw_ink and (raw_ink - total) / raw_ink, 0, 0, 0, 0
-        )
-    ys, xs = np.nonzero(clean)
     kept = stats[keep].astype(np.float64)
-    areas, heights = kept[:, cv2.CC_STAT_AREA], kept[:, cv2.CC_STAT_HEIGHT]
+    heights = kept[:, cv2.CC_STAT_HEIGHT]
     bottoms = kept[:, cv2.CC_STAT_TOP] + heights
-    big = [keep[k] for k in np.argsort(-areas)[:5]]
-    perimeter = 0.0
-    for i in big:
-        contours, _ = cv2.findContours(
-            (labels == i).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
-        )
-        perimeter += sum(cv2.arcLength(c, True) for c in contours)
-    big_area = float(sum(stats[i, cv2.CC_STAT_AREA] for i in big))
     median_height = max(float(np.median(heights)), 1.0)
     rows = clean.sum(axis=1).astype(np.float64)
-    band = max(1, int(h * 0.2))
-    window = np.convolve(rows, np.ones(band), mode="valid")
+    window = np.convolve(rows, np.ones(max(1, int(h * 0.2))), mode="valid")
     return SignatureFeatures(
-        ink_fraction=total / area * 100,
+        ink_fraction=total / float(h * w) * 100,
         n_components=float(len(keep)),
-        largest_component=float(areas.max()) / area * 100,
-        height_spread=float(ys.max() - ys.min() + 1) / h,
-        width_spread=float(xs.max() - xs.min() + 1) / w,
-        direction_entropy=_direction_entropy(clean),
-        curvature=perimeter**2 / max(big_area, 1.0) / 100,
-        removed_lines=(raw_ink - total) / raw_ink if raw_ink else 0.0,
-        tall_components=float((heights > 0.25 * h).sum()),
         row_concentration=float(window.max() / total),
         height_variation=_iqr(heights) / median_height,
         baseline_spread=_iqr(bottoms) / median_height,
@@ -214,43 +152,56 @@ def _iqr(values: np.ndarray) -> float:
     return float(q3 - q1)
 
 
-def model_inputs(vectors: np.ndarray) -> np.ndarray:
-    """Feature vectors → model inputs: log-compressed counts and sizes, plus pairwise products."""
-    v = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
-    out = v.copy()
-    for col in (0, 1, 2, 6, 8):
-        out[:, col] = np.log1p(v[:, col])
-    # pairwise products let the logistic model express "much ink AND varied directions" etc.
-    rows, cols = np.triu_indices(out.shape[1])
-    return np.hstack([out, out[:, rows] * out[:, cols]])
+NETWORK_SIZE = (48, 192)  # the box as the network sees it: rows, columns
+
+
+def network_input(box_img: np.ndarray) -> np.ndarray:
+    """The box with its paper flattened, as darkness in 0..1 at ``NETWORK_SIZE``."""
+    return _network_input(_normalise(box_img))
+
+
+def _network_input(flat: np.ndarray) -> np.ndarray:
+    cv2 = cv2_module()
+    darkness = (255.0 - flat.astype(np.float32)) / 255.0
+    rows, cols = NETWORK_SIZE
+    return np.asarray(cv2.resize(darkness, (cols, rows), interpolation=cv2.INTER_AREA))
 
 
 @lru_cache(maxsize=1)
-def _model() -> dict[str, np.ndarray]:
+def network_weights() -> dict[str, np.ndarray]:
     with np.load(MODEL_PATH) as data:
-        return {k: data[k].astype(np.float64) for k in data.files}
+        return {k: data[k].astype(np.float32) for k in data.files}
 
 
-def probability_signed(features: SignatureFeatures | np.ndarray) -> float:
-    """P(signed) from the logistic model (calibrated on the training run's held-out boxes)."""
-    m = _model()
-    vec = features.vector() if isinstance(features, SignatureFeatures) else features
-    x = (model_inputs(vec) - m["mean"]) / m["std"]
-    z = float((x @ m["coef"])[0] + m["intercept"][0])
-    return float(1.0 / (1.0 + np.exp(-z)))
+def network_logit(images: np.ndarray) -> np.ndarray:
+    """Logits (n,) of P(signed) for network inputs (n, rows, cols): four conv3×3-ReLU-pool stages,
+    global max and mean pooling, one hidden layer."""
+    wts = network_weights()
+    x = np.ascontiguousarray(images[..., None], dtype=np.float32)
+    for i in range(1, 5):
+        x = nets.maxpool2(nets.conv3x3_relu(x, wts[f"conv{i}_w"], wts[f"conv{i}_b"]))
+    x = np.concatenate([x.max(axis=(1, 2)), x.mean(axis=(1, 2))], axis=1)
+    x = np.maximum(x @ wts["fc1_w"].T + wts["fc1_b"], 0)
+    return np.asarray((x @ wts["fc2_w"].T + wts["fc2_b"])[:, 0], dtype=np.float64)
+
+
+def network_probability(image: np.ndarray) -> float:
+    """P(signed) for one network input (rows, cols)."""
+    z = float(network_logit(image[None])[0])
+    return float(1.0 / (1.0 + np.exp(-np.clip(z, -60, 60))))
 
 
 def decision_threshold() -> float:
-    return float(_model()["threshold"][0])
+    return float(network_weights()["threshold"][0])
 
 
-def signature_presence(
-    box_img: np.ndarray, *, printed_name_band: tuple[int, int] | None = None
-) -> tuple[bool, float, SignatureFeatures]:
-    """(present, confidence in the answer, features). Blank-looking boxes are never called signed."""
-    features = extract_features(box_img, printed_name_band)
+def signature_presence(box_img: np.ndarray) -> tuple[bool, float, SignatureFeatures]:
+    """(present, confidence in the answer, features). A box with no ink left after cleaning is
+    never called signed, whatever the network says."""
+    flat = _normalise(box_img)
+    features = _features(flat)
     if features.ink_fraction == 0:
         return False, 0.999, features
-    p_signed = probability_signed(features)
+    p_signed = network_probability(_network_input(flat))
     present = p_signed >= decision_threshold()
     return present, (p_signed if present else 1.0 - p_signed), features

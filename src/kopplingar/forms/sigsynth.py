@@ -1,7 +1,7 @@
 """Synthetic signature-box crops, signed and unsigned, for training and testing presence detection.
 
 Unsigned boxes carry the hard negatives a real scan brings: grain, speckle, dust, a hair, a fold
-line, a stamp edge intruding, misaligned or doubled box borders, printed name text, shading, JPEG
+line, a rubber stamp (round or rectangular, with lettering) reaching in from any side, misaligned or doubled box borders, printed name text, shading, JPEG
 and fax binarisation. Signed boxes paste a real signature crop (ink only) at a random scale and
 offset, sometimes crossing the border, with the same degradations.
 """
@@ -37,10 +37,139 @@ def _draw_text(paper: np.ndarray, text: str, at: tuple[int, int], size: int, lev
     np.minimum(paper, 255.0 - ink * (255.0 - level), out=paper)
 
 
+STAMP_WORDS = [
+    "AB",
+    "KONSULT",
+    "REDOVISNING",
+    "BYRÅ",
+    "STOCKHOLM",
+    "GÖTEBORG",
+    "556",
+    "ORG.NR",
+    "HB",
+]
+
+
+def _glyph(text: str, size: int) -> np.ndarray:
+    """Printed text as ink 0..1 on its own small canvas."""
+    font = ImageFont.truetype(FONT, max(6, size))
+    left, top, right, bottom = (round(v) for v in font.getbbox(text))
+    img = Image.new("L", (max(1, right - left + 2), max(1, bottom - top + 2)), 0)
+    ImageDraw.Draw(img).text((1 - left, 1 - top), text, font=font, fill=255)
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def _paste_max(canvas: np.ndarray, ink: np.ndarray, top: int, left: int) -> None:
+    """``canvas = max(canvas, ink)`` over the part of ``ink`` placed at (top, left) that fits."""
+    h, w = canvas.shape
+    gh, gw = ink.shape
+    t0, l0 = max(top, 0), max(left, 0)
+    t1, l1 = min(top + gh, h), min(left + gw, w)
+    if t1 > t0 and l1 > l0:
+        region = canvas[t0:t1, l0:l1]
+        np.maximum(region, ink[t0 - top : t1 - top, l0 - left : l1 - left], out=region)
+
+
+def _round_stamp(size: int, rng: np.random.Generator) -> np.ndarray:
+    """One or two rings with lettering (or ornaments) between them."""
+    cv2 = cv2_module()
+    canvas = np.zeros((size, size), np.float32)
+    c, r = size // 2, size // 2 - 2
+    thick = max(1, round(size * rng.uniform(0.01, 0.035)))
+    cv2.circle(canvas, (c, c), r, 1.0, thick, cv2.LINE_AA)
+    inner = rng.uniform(0.6, 0.8)
+    if rng.random() < 0.8:
+        cv2.circle(canvas, (c, c), round(r * inner), 1.0, max(1, thick - 1), cv2.LINE_AA)
+    n = int(rng.integers(10, 22))
+    letter = max(6, round(r * (1 - inner) * 0.7))
+    text = " ".join(STAMP_WORDS[int(k)] for k in rng.integers(len(STAMP_WORDS), size=3))
+    for k in range(n):
+        angle = k / n * 2 * np.pi + rng.uniform(-0.05, 0.05)
+        cx = c + np.cos(angle) * r * (1 + inner) / 2
+        cy = c + np.sin(angle) * r * (1 + inner) / 2
+        if rng.random() < 0.7:
+            g = _glyph(text[k % len(text)], letter)
+            turn = cv2.getRotationMatrix2D(
+                (g.shape[1] / 2, g.shape[0] / 2), -np.degrees(angle) - 90, 1
+            )
+            g = cv2.warpAffine(g, turn, (g.shape[1], g.shape[0]))
+        else:  # an ornament: a small ring or dot
+            g = np.zeros((letter, letter), np.float32)
+            cv2.ellipse(
+                g, (letter // 2, letter // 2), (letter // 3, letter // 2 - 1), 0, 0, 360, 1.0, 1
+            )
+        _paste_max(canvas, g, round(cy - g.shape[0] / 2), round(cx - g.shape[1] / 2))
+    if rng.random() < 0.5:  # a word or a star in the middle
+        g = _glyph(STAMP_WORDS[int(rng.integers(len(STAMP_WORDS)))], max(6, round(r * 0.3)))
+        _paste_max(canvas, g, c - g.shape[0] // 2, c - g.shape[1] // 2)
+    return canvas
+
+
+def _rect_stamp(height: int, rng: np.random.Generator) -> np.ndarray:
+    """A frame (sometimes doubled) around two or three lines of text."""
+    cv2 = cv2_module()
+    lines = int(rng.integers(2, 4))
+    words = [
+        " ".join(STAMP_WORDS[int(k)] for k in rng.integers(len(STAMP_WORDS), size=2))
+        for _ in range(lines)
+    ]
+    size = max(6, round(height / (lines + 1) * 0.8))
+    glyphs = [_glyph(word, size) for word in words]
+    width = max(g.shape[1] for g in glyphs) + 2 * size
+    canvas = np.zeros((height, width), np.float32)
+    thick = max(1, round(height * rng.uniform(0.01, 0.04)))
+    cv2.rectangle(canvas, (1, 1), (width - 2, height - 2), 1.0, thick)
+    if rng.random() < 0.3:
+        cv2.rectangle(
+            canvas, (4 + thick, 4 + thick), (width - 5 - thick, height - 5 - thick), 1.0, 1
+        )
+    step = height / (lines + 1)
+    for k, g in enumerate(glyphs):
+        _paste_max(canvas, g, round(step * (k + 1) - g.shape[0] / 2), (width - g.shape[1]) // 2)
+    return canvas
+
+
+def _stamp(paper: np.ndarray, rng: np.random.Generator, *, inside: bool) -> None:
+    """A rubber stamp, worn and tilted: beside the box with an edge reaching in from any side, or
+    (``inside``) whole inside it."""
+    cv2 = cv2_module()
+    h, w = paper.shape
+    if rng.random() < 0.65:
+        ink = _round_stamp(int(h * rng.uniform(0.7, 2.2)), rng)
+    else:
+        ink = _rect_stamp(int(h * rng.uniform(0.4, 1.2)), rng)
+    pad = max(ink.shape) // 5  # room to turn without cutting the corners off
+    ink = np.pad(ink, pad)
+    turn = cv2.getRotationMatrix2D((ink.shape[1] / 2, ink.shape[0] / 2), rng.uniform(-25, 25), 1)
+    ink = cv2.warpAffine(ink, turn, (ink.shape[1], ink.shape[0]))
+    ink *= np.where(rng.random(ink.shape) < rng.uniform(0.0, 0.35), 0.3, 1.0)  # worn rubber
+    if rng.random() < 0.5:
+        ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.4, 1.2))
+    sh, sw = ink.shape
+    if inside:
+        top, left = int(rng.uniform(-0.1, 0.6) * h), int(rng.uniform(0, 1) * max(w - sw, 1))
+    else:
+        reach = int(rng.uniform(0.05, 0.45) * h)
+        side = int(rng.integers(4))
+        top, left = int(rng.uniform(-0.5, 1.0) * h - sh / 2), int(rng.uniform(0, 1) * w - sw / 2)
+        if side == 0:
+            left = reach - sw
+        elif side == 1:
+            left = w - reach
+        elif side == 2:
+            top = reach - sh
+        else:
+            top = h - reach
+    canvas = np.zeros_like(paper)
+    _paste_max(canvas, ink, top, left)
+    level = float(rng.uniform(30, 170))
+    np.minimum(paper, 255.0 - canvas * (255.0 - level), out=paper)
+
+
 def _hard_negatives(
-    paper: np.ndarray, rng: np.random.Generator, intensity: float
-) -> tuple[int, int] | None:
-    """Draws the distractors; returns the rows of a printed name line if one was drawn."""
+    paper: np.ndarray, rng: np.random.Generator, intensity: float, inside_stamps: float
+) -> None:
+    """Draws the distractors."""
     cv2 = cv2_module()
     h, w = paper.shape
     if rng.random() < 0.5 * intensity:  # dust
@@ -80,16 +209,10 @@ def _hard_negatives(
                 float(rng.uniform(80, 210)),
                 int(rng.integers(1, 4)),
             )
-    if rng.random() < 0.25 * intensity:  # stamp edge intruding: arc of a large ring from outside
-        radius = int(rng.uniform(0.8, 2.0) * h)
-        side = rng.choice([-1, 1])
-        cx = int(w / 2 + side * (w / 2 + radius * rng.uniform(0.75, 0.95)))
-        cy = int(rng.uniform(0, h))
-        level = float(rng.uniform(40, 170))
-        thickness = int(rng.integers(2, 5))
-        cv2.circle(paper, (cx, cy), radius, level, thickness)
-        if rng.random() < 0.5:
-            cv2.circle(paper, (cx, cy), int(radius * 0.85), level, max(1, thickness - 1))
+    if rng.random() < 0.35 * intensity:  # a rubber stamp beside the box, reaching into it
+        _stamp(paper, rng, inside=False)
+    elif rng.random() < inside_stamps * intensity:  # a company stamp inside the box, unsigned
+        _stamp(paper, rng, inside=True)
     if rng.random() < 0.3 * intensity:  # printed name text or a label inside the box
         name = NAMES[int(rng.integers(len(NAMES)))]
         size = int(h * rng.uniform(0.12, 0.22))
@@ -97,14 +220,18 @@ def _hard_negatives(
         _draw_text(
             paper, name, (int(rng.uniform(0.05, 0.5) * w), top), size, float(rng.uniform(0, 90))
         )
-        return (max(0, top - 2), min(h, top + int(size * 1.4) + 2))
-    return None
 
 
 def synth_box(
-    signature: np.ndarray | None, rng: np.random.Generator, *, hard: float = 1.0
-) -> tuple[np.ndarray, tuple[int, int] | None]:
-    """A box crop (uint8, 255 = paper) and its printed-name rows (as the layout would give them).
+    signature: np.ndarray | None,
+    rng: np.random.Generator,
+    *,
+    hard: float = 1.0,
+    inside_stamps: float = 0.0,
+) -> np.ndarray:
+    """A box crop (uint8, 255 = paper) with a margin around its border. ``inside_stamps``: the
+    share of boxes (at ``hard`` 1) that get a whole company stamp inside; off by default (see
+    ``scripts/train_signature.py --inside-stamps``).
 
     ``signature`` is ink 0..1 or None for an unsigned box.
     """
@@ -139,7 +266,7 @@ def synth_box(
         darkness = rng.uniform(0.45, 1.0)  # blue/grey pens scan light
         region = paper[top : top + gh, left : left + gw]
         np.minimum(region, 255.0 * (1.0 - darkness * g), out=region)
-    name_band = _hard_negatives(paper, rng, hard)
+    _hard_negatives(paper, rng, hard, inside_stamps)
     # shading (phone photo) and noise
     if rng.random() < 0.3:
         ramp = np.linspace(0, rng.uniform(10, 50), paper.shape[1], dtype=np.float32)
@@ -158,4 +285,4 @@ def synth_box(
         ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
         if ok:
             out = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
-    return out, name_band
+    return out
