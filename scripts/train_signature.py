@@ -11,8 +11,8 @@ A fifth of the signers (whole groups) is held out for validation. The decision t
 smallest value above every negative of the training and validation boxes (plus half the gap to
 1), because a blank box judged signed is the worst error. That threshold hangs on the single
 hardest negative, which wanders from epoch to epoch, so of the second half of the epochs the one
-that loses the fewest signed validation boxes to its threshold is kept. The eval signature split is used only
-for the final report, which runs the exported numpy network, not torch.
+that loses the fewest signed validation boxes to its threshold is kept. The eval signature split
+is used only for the final report, which runs the exported numpy network, not torch.
 
 Needs torch (training only): ``pip install torch==2.13.0`` (CPU). About 35 minutes on one core.
 
@@ -25,6 +25,7 @@ import argparse
 import copy
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -92,7 +93,19 @@ def make_boxes(
     return np.stack(images)[:, None].astype(np.float32), np.array(labels, np.float32)
 
 
-def decision_threshold(*negatives: np.ndarray) -> float:
+@dataclass
+class Kept:
+    """The best candidate epoch so far, with what was measured on it."""
+
+    missed: float  # share of signed validation boxes below its threshold
+    epoch: int
+    state: dict[str, torch.Tensor]
+    threshold: float
+    p_train: np.ndarray
+    p_val: np.ndarray
+
+
+def threshold_above(*negatives: np.ndarray) -> float:
     """Above the hardest negative seen (plus half its gap to 1): no training or validation blank
     is judged signed."""
     worst = max(float(n.max()) for n in negatives)
@@ -152,7 +165,7 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
     )
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
     gen = torch.Generator().manual_seed(args.seed)
-    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+    best: Kept | None = None
     for epoch in range(args.epochs):
         net.train()
         order = torch.randperm(len(ty), generator=gen)
@@ -165,8 +178,16 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
             loss.backward()
             optimiser.step()
             schedule.step()
-        p_train, p_val = probabilities(net, x), probabilities(net, vx)
-        threshold = decision_threshold(p_train[y == 0], p_val[vy == 0])
+        p_val = probabilities(net, vx)
+        if epoch < args.epochs // 2:  # not a candidate: the validation boxes alone, for the log
+            print(
+                f"epoch {epoch + 1}: validation worst negative {p_val[vy == 0].max():.5f} "
+                f"({time.time() - start:.0f} s)",
+                flush=True,
+            )
+            continue
+        p_train = probabilities(net, x)
+        threshold = threshold_above(p_train[y == 0], p_val[vy == 0])
         missed = float(np.mean(p_val[vy == 1] < threshold))
         print(
             f"epoch {epoch + 1}: threshold {threshold:.5f}, validation signed below it "
@@ -175,14 +196,14 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
         )
         # the threshold hangs on the single hardest negative, which wanders from epoch to
         # epoch: keep the epoch that loses the fewest signed validation boxes to it
-        if epoch >= args.epochs // 2 and (best is None or missed < best[0]):
-            best = (missed, epoch + 1, copy.deepcopy(net.state_dict()))
+        if best is None or missed < best.missed:
+            best = Kept(
+                missed, epoch + 1, copy.deepcopy(net.state_dict()), threshold, p_train, p_val
+            )
     assert best is not None
-    print(f"kept epoch {best[1]}")
-    net.load_state_dict(best[2])
-    p_train, p_val = probabilities(net, x), probabilities(net, vx)
-    threshold = decision_threshold(p_train[y == 0], p_val[vy == 0])
-    print(f"threshold {threshold:.5f}")
+    print(f"kept epoch {best.epoch}, threshold {best.threshold:.5f}")
+    net.load_state_dict(best.state)
+    threshold, p_train, p_val = best.threshold, best.p_train, best.p_val
     for name, p, labels in (("train", p_train, y), ("validation", p_val, vy)):
         print(
             f"{name}: false present {np.mean(p[labels == 0] >= threshold):.4f}, "

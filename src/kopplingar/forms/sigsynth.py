@@ -1,13 +1,14 @@
 """Synthetic signature-box crops, signed and unsigned, for training and testing presence detection.
 
 Unsigned boxes carry the hard negatives a real scan brings: grain, speckle, dust, a hair, a fold
-line, a rubber stamp (round or rectangular, with lettering) reaching in from any side, misaligned or doubled box borders, printed name text, shading, JPEG
-and fax binarisation. Signed boxes paste a real signature crop (ink only) at a random scale and
+line, a rubber stamp (round or rectangular, with lettering) reaching in from any side,
+misaligned or doubled box borders, printed name text, shading, JPEG and fax binarisation. Signed boxes paste a real signature crop (ink only) at a random scale and
 offset, sometimes crossing the border, with the same degradations.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,14 @@ def load_signature_ink(path: Path) -> np.ndarray:
     return np.asarray(cv2.GaussianBlur(ink, (3, 3), 0.5))
 
 
+@lru_cache(maxsize=64)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """The font at one size: a stamp draws up to two dozen glyphs, loading the file once."""
+    return ImageFont.truetype(FONT, max(6, size))
+
+
 def _draw_text(paper: np.ndarray, text: str, at: tuple[int, int], size: int, level: float) -> None:
-    font = ImageFont.truetype(FONT, max(6, size))
+    font = _font(size)
     img = Image.new("L", (paper.shape[1], paper.shape[0]), 0)
     ImageDraw.Draw(img).text(at, text, font=font, fill=255)
     ink = np.asarray(img, dtype=np.float32) / 255.0
@@ -52,7 +59,7 @@ STAMP_WORDS = [
 
 def _glyph(text: str, size: int) -> np.ndarray:
     """Printed text as ink 0..1 on its own small canvas."""
-    font = ImageFont.truetype(FONT, max(6, size))
+    font = _font(size)
     left, top, right, bottom = (round(v) for v in font.getbbox(text))
     img = Image.new("L", (max(1, right - left + 2), max(1, bottom - top + 2)), 0)
     ImageDraw.Draw(img).text((1 - left, 1 - top), text, font=font, fill=255)
