@@ -222,6 +222,17 @@ def read_date(probs: np.ndarray, spec: FieldSpec, today: dt.date | None = None) 
     return FieldReading(f"{value[:4]}-{value[4:6]}-{value[6:]}", confidence, "date")
 
 
+SURE_CELL = 0.97  # every box of a comb at least this sure: tesseract is not asked
+
+
+def network_sure(probs: np.ndarray) -> bool:
+    """Whether the digit network is sure of every box of a comb (digit, empty box and the dash's
+    box alike: typed without its dash, an org number has a digit there). Then tesseract's
+    tempered opinion cannot change the reading: on 1,225 generated dev combs (620000-620299,
+    630000-630299) asking it only below this changed no value against asking it always."""
+    return len(probs) > 0 and float(np.asarray(probs).max(axis=1).min()) >= SURE_CELL
+
+
 def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, FieldReading]:
     """Every comb field of the page, classified in one batch."""
     from kopplingar.forms.layout import SUBSCRIPTION_MAX_DIGITS, SUBSCRIPTION_MIN_DIGITS
@@ -236,8 +247,12 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
     probs = digits.classify_cells(cells, lines_removed=True)
     out: dict[str, FieldReading] = {}
     for spec, (a, b) in zip(specs, spans, strict=True):
-        evidence, seen = tesseract_cell_evidence(cells[a:b])
-        p = fuse(probs[a:b], evidence)
+        p = probs[a:b]
+        seen: dict[int, int] = {}
+        sure = network_sure(p)
+        if not sure:
+            evidence, seen = tesseract_cell_evidence(cells[a:b])
+            p = fuse(p, evidence)
         if spec.name.endswith("org_number"):
             out[spec.name] = read_org(p, spec)
         elif spec.name == "subscription_number":
@@ -245,6 +260,9 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         else:
             out[spec.name] = read_date(p, spec)
         reading = out[spec.name]
+        if sure:  # calibrated as its own group: not the unsure combs tesseract disagreed with
+            reading.kind += "+sure"
+            continue
         # both readers independently saw the same digits, and no inked box is left out of the
         # value (tesseract may miss a digit the value dropped too): calibrated as its own group
         tess_digits = "".join(str(seen[i]) for i in sorted(seen))

@@ -59,6 +59,19 @@ def test_blank_comb_is_empty() -> None:
     assert fields.read_subscription(_onehot("_" * 12), 4, 12).value is None
 
 
+def test_tesseract_is_asked_only_when_the_network_is_unsure_of_a_box() -> None:
+    """Every box at least SURE_CELL sure (digits, empty boxes and the dash's box alike): no
+    second opinion; one unsure box, whichever, and tesseract is asked."""
+    for text in ("556677_8899", "5566778899_"):  # in its boxes, or typed without the dash
+        sure = _onehot(text)
+        assert fields.network_sure(sure)
+        for box in (0, 6, len(text) - 1):  # a digit; the dash's box; the last box
+            unsure = sure.copy()
+            unsure[box, unsure[box].argmax()] = fields.SURE_CELL - 0.01
+            assert not fields.network_sure(unsure)
+    assert not fields.network_sure(_onehot("")[:0])
+
+
 def test_dates_must_be_real_days() -> None:
     spec = get_layout("connect").field("company_sign_date")
     assert fields.read_date(_onehot("2025_11_09"), spec).value == "2025-11-09"
