@@ -206,8 +206,16 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 def classify_cells(cells: list[np.ndarray], *, lines_removed: bool = False) -> np.ndarray:
     """Calibrated probabilities (n, 11): digits 0-9, then EMPTY (blank, border fragments, noise)."""
+    return classify_batch(cells, lines_removed=lines_removed)[0]
+
+
+def classify_batch(
+    cells: list[np.ndarray], *, lines_removed: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``classify_cells``, and the cells' scalars (ink share, ink height and width as fractions
+    of the cell) and ink mask from ``prepare_batch``."""
     if not cells:
-        return np.zeros((0, N_CLASSES), np.float32)
+        return np.zeros((0, N_CLASSES), np.float32), np.zeros((0, 3), np.float32), np.zeros(0, bool)
     images, scalars, has_ink = prepare_batch(cells, lines_removed=lines_removed)
     probs = np.zeros((len(cells), N_CLASSES), np.float32)
     probs[~has_ink, EMPTY] = 1.0
@@ -218,4 +226,4 @@ def classify_cells(cells: list[np.ndarray], *, lines_removed: bool = False) -> n
             temperature = float(wts["temperature"][0])
             total += _softmax(logits(images[has_ink], scalars[has_ink], wts) / temperature)
         probs[has_ink] = total / len(members)
-    return probs
+    return probs, scalars, has_ink

@@ -83,10 +83,11 @@ def test_sample_numbers_typed_are_read_and_trusted_values_are_right() -> None:
     assert typed >= 20 and right / typed >= 0.95, (right, typed)
 
 
-def test_combs_the_digit_network_is_sure_of_are_right_without_tesseract() -> None:
+def test_combs_not_shown_to_tesseract_are_sure_and_right_or_handwritten() -> None:
     """A comb whose every box the network reads surely is not shown to tesseract ("+sure");
-    those readings must be right, and on clean typed scans they are common."""
-    sure = 0
+    those readings must be right, and on clean typed scans they are common. A comb whose digits
+    differ in height is not shown to tesseract either ("+handwritten"): never a typed one."""
+    sure = handwritten = 0
     for path in SAMPLE_FILES:
         truth = json.loads(path.with_suffix(".json").read_text())
         results = read_document(path.read_bytes(), path.name, secret=SAMPLE_SECRET, raw_scores=True)
@@ -95,11 +96,15 @@ def test_combs_the_digit_network_is_sure_of_are_right_without_tesseract() -> Non
             continue
         form_page = next(p for p in truth["pages"] if p["is_form"])
         for name, got in reading["fields"].items():
-            if got.get("raw", {}).get("kind", "").endswith("+sure"):
+            kind = got.get("raw", {}).get("kind", "")
+            if kind.endswith("+sure"):
                 sure += 1
                 expected = canonical(name, form_page["fields"][name]["value"] or None)
                 assert got["value"] == expected, (path.name, name)
-    assert sure >= 10
+            if kind.endswith("+handwritten"):  # uneven digits: tesseract was not asked either
+                handwritten += 1
+                assert form_page["fields"][name]["fill"] == "handwritten", (path.name, name)
+    assert sure >= 10 and handwritten >= 5
 
 
 def test_digital_pdf_is_read_from_its_fields() -> None:

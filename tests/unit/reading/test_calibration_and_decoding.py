@@ -72,6 +72,17 @@ def test_tesseract_is_asked_only_when_the_network_is_unsure_of_a_box() -> None:
     assert not fields.network_sure(_onehot("")[:0])
 
 
+def test_typed_combs_have_digits_of_one_height_and_handwritten_ones_do_not() -> None:
+    typed = [0.40, 0.41, 0.40, 0.40, 0.39, 0.40, 0.41]
+    assert fields.looks_typed(typed)
+    # a speck in an empty box or one damaged digit does not make typed digits look handwritten
+    assert fields.looks_typed([*typed, 0.2, 0.21])
+    handwritten = [0.40, 0.52, 0.35, 0.47, 0.38, 0.58, 0.44]
+    assert not fields.looks_typed(handwritten)
+    assert fields.looks_typed([0.5])  # one box tells nothing: tesseract is asked as before
+    assert fields.looks_typed([])
+
+
 def test_dates_must_be_real_days() -> None:
     spec = get_layout("connect").field("company_sign_date")
     assert fields.read_date(_onehot("2025_11_09"), spec).value == "2025-11-09"
