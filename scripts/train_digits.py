@@ -38,6 +38,7 @@ import torch
 from digit_packages import extra_mnist
 from torch import nn
 from torch.nn import functional
+from torch_export import fold_conv_bn
 
 from kopplingar.forms import cellsynth, datasets, digits
 
@@ -74,12 +75,7 @@ def export(net: Net, temperature: float) -> dict[str, np.ndarray]:
     weights: dict[str, np.ndarray] = {}
     for i in range(1, 5):
         conv, bn = getattr(net, f"conv{i}"), getattr(net, f"bn{i}")
-        gain = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach()
-        w = conv.weight.detach() * gain[:, None, None, None]  # (out, in, 3, 3)
-        b = (bn.bias - bn.running_mean * gain).detach()
-        # rows ordered (ky, kx, in) like the shifted copies that nets.conv3x3_relu stacks
-        weights[f"conv{i}_w"] = w.permute(2, 3, 1, 0).reshape(-1, w.shape[0]).numpy()
-        weights[f"conv{i}_b"] = b.numpy()
+        weights[f"conv{i}_w"], weights[f"conv{i}_b"] = fold_conv_bn(conv, bn)
     c4 = net.conv4.out_channels
     fc1 = net.fc1.weight.detach()
     image_part = fc1[:, : c4 * 9].reshape(-1, c4, 3, 3).permute(0, 2, 3, 1).reshape(-1, c4 * 9)

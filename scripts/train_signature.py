@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
+from torch_export import fold_conv_bn
 
 from kopplingar.forms import datasets, signature, sigsynth
 
@@ -67,10 +68,7 @@ def export(net: Net, threshold: float) -> dict[str, np.ndarray]:
     """Fold batch-norm into the convolutions; lay weights out for ``nets.conv3x3_relu`` (NHWC)."""
     weights: dict[str, np.ndarray] = {}
     for i, (conv, bn) in enumerate(zip(net.convs, net.bns, strict=True), start=1):
-        gain = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach()
-        w = conv.weight.detach() * gain[:, None, None, None]
-        weights[f"conv{i}_w"] = w.permute(2, 3, 1, 0).reshape(-1, w.shape[0]).numpy()
-        weights[f"conv{i}_b"] = (bn.bias - bn.running_mean * gain).detach().numpy()
+        weights[f"conv{i}_w"], weights[f"conv{i}_b"] = fold_conv_bn(conv, bn)
     for name in ("fc1", "fc2"):
         layer = getattr(net, name)
         weights[f"{name}_w"] = layer.weight.detach().numpy()

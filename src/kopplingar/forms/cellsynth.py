@@ -275,6 +275,17 @@ def augment_glyph(glyph: np.ndarray, rng: np.random.Generator, *, semeion: bool)
 # --- cells cropped with a margin around the box, box lines removed --------------------------------
 
 
+def paste_max(canvas: np.ndarray, ink: np.ndarray, top: int, left: int) -> None:
+    """``canvas = max(canvas, ink)`` over the part of ``ink`` placed at (top, left) that fits."""
+    h, w = canvas.shape
+    gh, gw = ink.shape
+    t0, l0 = max(top, 0), max(left, 0)
+    t1, l1 = min(top + gh, h), min(left + gw, w)
+    if t1 > t0 and l1 > l0:
+        region = canvas[t0:t1, l0:l1]
+        np.maximum(region, ink[t0 - top : t1 - top, l0 - left : l1 - left], out=region)
+
+
 def _draw_glyph(
     layer: np.ndarray,
     glyph: np.ndarray,
@@ -290,14 +301,7 @@ def _draw_glyph(
     if rng.random() < 0.2 and height >= 40:
         g = cv2.dilate(g, np.ones((2, 2), np.uint8))
     g = np.clip(g, 0, 1) * rng.uniform(0.65, 1.0)
-    top, left = round(centre[0] - th / 2), round(centre[1] - tw / 2)
-    h, w = layer.shape
-    t0, l0 = max(top, 0), max(left, 0)
-    t1, l1 = min(top + th, h), min(left + tw, w)
-    if t1 <= t0 or l1 <= l0:
-        return
-    region = layer[t0:t1, l0:l1]
-    np.maximum(region, g[t0 - top : t1 - top, l0 - left : l1 - left], out=region)
+    paste_max(layer, g, round(centre[0] - th / 2), round(centre[1] - tw / 2))
 
 
 def _pen_placement(

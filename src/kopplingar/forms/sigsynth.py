@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from kopplingar.forms.cellsynth import paste_max
 from kopplingar.forms.opencv import cv2_module
 
 NAMES = ["Anna Svensson", "Per-Olof Åström", "Maria Lindqvist", "Jönsson & Co AB", "Karl Öberg"]
@@ -66,17 +67,6 @@ def _glyph(text: str, size: int) -> np.ndarray:
     return np.asarray(img, dtype=np.float32) / 255.0
 
 
-def _paste_max(canvas: np.ndarray, ink: np.ndarray, top: int, left: int) -> None:
-    """``canvas = max(canvas, ink)`` over the part of ``ink`` placed at (top, left) that fits."""
-    h, w = canvas.shape
-    gh, gw = ink.shape
-    t0, l0 = max(top, 0), max(left, 0)
-    t1, l1 = min(top + gh, h), min(left + gw, w)
-    if t1 > t0 and l1 > l0:
-        region = canvas[t0:t1, l0:l1]
-        np.maximum(region, ink[t0 - top : t1 - top, l0 - left : l1 - left], out=region)
-
-
 def _round_stamp(size: int, rng: np.random.Generator) -> np.ndarray:
     """One or two rings with lettering (or ornaments) between them."""
     cv2 = cv2_module()
@@ -105,10 +95,10 @@ def _round_stamp(size: int, rng: np.random.Generator) -> np.ndarray:
             cv2.ellipse(
                 g, (letter // 2, letter // 2), (letter // 3, letter // 2 - 1), 0, 0, 360, 1.0, 1
             )
-        _paste_max(canvas, g, round(cy - g.shape[0] / 2), round(cx - g.shape[1] / 2))
+        paste_max(canvas, g, round(cy - g.shape[0] / 2), round(cx - g.shape[1] / 2))
     if rng.random() < 0.5:  # a word or a star in the middle
         g = _glyph(STAMP_WORDS[int(rng.integers(len(STAMP_WORDS)))], max(6, round(r * 0.3)))
-        _paste_max(canvas, g, c - g.shape[0] // 2, c - g.shape[1] // 2)
+        paste_max(canvas, g, c - g.shape[0] // 2, c - g.shape[1] // 2)
     return canvas
 
 
@@ -132,7 +122,7 @@ def _rect_stamp(height: int, rng: np.random.Generator) -> np.ndarray:
         )
     step = height / (lines + 1)
     for k, g in enumerate(glyphs):
-        _paste_max(canvas, g, round(step * (k + 1) - g.shape[0] / 2), (width - g.shape[1]) // 2)
+        paste_max(canvas, g, round(step * (k + 1) - g.shape[0] / 2), (width - g.shape[1]) // 2)
     return canvas
 
 
@@ -168,7 +158,7 @@ def _stamp(paper: np.ndarray, rng: np.random.Generator, *, inside: bool) -> None
         else:
             top = h - reach
     canvas = np.zeros_like(paper)
-    _paste_max(canvas, ink, top, left)
+    paste_max(canvas, ink, top, left)
     level = float(rng.uniform(30, 170))
     np.minimum(paper, 255.0 - canvas * (255.0 - level), out=paper)
 
