@@ -5,8 +5,8 @@ the page's orientation: matching every detected corner to the same corner of the
 gives a homography that also undoes a 90/180/270° rotation, skew and a phone's perspective. With
 three or four markers the homography is fitted to all their corners (RANSAC); with two (a marker
 cut off or covered) a similarity is fitted instead, which cannot follow perspective but needs fewer
-points; with one marker we do not trust the geometry. Detection runs on a half-scale copy (it is
-the slow part) and the corners are refined on the full image.
+points; with one marker we do not trust the geometry. Detection runs on a reduced copy (it is the
+slow part) and the corners are refined on the full image.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ from kopplingar.forms.marks import aruco_dictionary
 from kopplingar.forms.opencv import cv2_module
 
 WORK_DPI = 200.0  # the aligned page: comb boxes are ~55 × 71 px, text lines ~71 px high
-DETECT_MAX_SIDE = 1800  # detection runs on a copy whose longer side is at most this
+DETECT_MAX_SIDE = 1200  # detection runs on a copy whose longer side is at most this ...
+RETRY_MAX_SIDE = 1800  # ... and again on a finer one when only some of a form's markers were found
+REFINE_WINDOW = 2.5  # corners are refined on the full image within this many reduced-copy pixels
+REFINE_REACH = 3.5  # a refinement that moved a corner further than this (same unit) is not kept
 
 
 @dataclass
@@ -63,11 +66,28 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def detect_markers(image: np.ndarray) -> dict[int, np.ndarray]:
-    """Marker id -> its four corners (4 × 2, full-image pixels, ArUco's own corner order)."""
-    cv2 = cv2_module()
+    """Marker id -> its four corners (4 × 2, full-image pixels, ArUco's own corner order).
+
+    First on a copy at most ``DETECT_MAX_SIDE`` long (a 200 dpi A4 page at ~100 dpi: markers of
+    ~47 px), again at ``RETRY_MAX_SIDE`` when one to three markers were found; the corners are
+    then refined on the full image. Against the simulator's true transforms (generated dev pages,
+    seeds 640000-640199 and 650000-650249, 385 form pages) this finds every marker the former
+    single pass at 1,800 px did, in 21 instead of 32 ms a page, and aligns more closely: mean
+    error over the page 0.50 against 0.52 px, 99th percentile 0.90 against 1.13-1.23 px."""
     gray = to_gray(image)
+    found = _detect_at(gray, DETECT_MAX_SIDE)
+    if 0 < len(found) < 4 and max(gray.shape) > DETECT_MAX_SIDE:
+        finer = _detect_at(gray, RETRY_MAX_SIDE)
+        if len(finer) > len(found):
+            found = finer
+    return found
+
+
+def _detect_at(gray: np.ndarray, max_side: int) -> dict[int, np.ndarray]:
+    """Detection on a copy at most ``max_side`` long, corners refined on the full image."""
+    cv2 = cv2_module()
     h, w = gray.shape
-    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    scale = min(1.0, max_side / max(h, w))
     small = (
         cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         if scale < 1.0
@@ -86,7 +106,7 @@ def detect_markers(image: np.ndarray) -> dict[int, np.ndarray]:
         found[marker] = pts
     if found and scale < 1.0:
         pts = np.concatenate(list(found.values())).reshape(-1, 1, 2).astype(np.float32)
-        window = max(2, round(1.5 / scale))
+        window = max(2, round(REFINE_WINDOW / scale))
         criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)
         try:
             refined = cv2.cornerSubPix(gray, pts, (window, window), (-1, -1), criteria)
@@ -94,7 +114,9 @@ def detect_markers(image: np.ndarray) -> dict[int, np.ndarray]:
             refined = pts
         # keep a refinement only when it stays close (a corner on a blurred fax can wander)
         moved = np.linalg.norm(refined.reshape(-1, 2) - pts.reshape(-1, 2), axis=1)
-        final = np.where((moved < 2.5 / scale)[:, None], refined.reshape(-1, 2), pts.reshape(-1, 2))
+        final = np.where(
+            (moved < REFINE_REACH / scale)[:, None], refined.reshape(-1, 2), pts.reshape(-1, 2)
+        )
         for k, marker in enumerate(list(found)):
             found[marker] = final[4 * k : 4 * k + 4]
     return found

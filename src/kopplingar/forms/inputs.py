@@ -109,8 +109,9 @@ def _load_pdf(data: bytes, limits: Limits) -> Document:
             for index in range(count):
                 w_pt, h_pt = raster.page_size_points(pdf, index)
                 _check_page_geometry(w_pt, h_pt, limits, index)
-                dpi = _fitting_dpi(w_pt, h_pt, limits)
-                image = raster.render_page(pdf, index, dpi)
+                image, dpi = raster.page_image(
+                    pdf, index, _fitting_dpi(w_pt, h_pt, limits), limits.max_pixels_per_page
+                )
                 pages.append(Page(image=image, dpi=dpi))
     except raster.PdfOpenError as exc:
         raise InputError(exc.reason, str(exc)) from exc

@@ -22,6 +22,8 @@ from kopplingar.forms.digits import EMPTY, N_CLASSES
 
 ORG_NUMBER_LENGTH = 10
 _LUHN_DOUBLE = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9]  # digit sum of 2*d
+_LUHN_DOUBLE_ARRAY = np.array(_LUHN_DOUBLE)
+_DIGITS = np.arange(10)
 
 
 @dataclass(frozen=True)
@@ -67,47 +69,72 @@ def best_org_number(probs: np.ndarray, *, boost: float = 100.0, keep: int = 8) -
     raw = raw_reading(p)
     if len(p) != ORG_NUMBER_LENGTH:
         return Reading(None, 0.0, False, [], raw)
-    # states: residue -> list of (log score, digits) best-first, at most ``keep`` each
-    beams: dict[int, list[tuple[float, str]]] = {0: [(0.0, "")]}
-    valid_mass = [0.0] * 10  # total probability of all digit strings per residue
-    valid_mass[0] = 1.0
-    # plain floats: this loop runs 10 x 10 x residues x keep times per number
-    plist: list[list[float]] = p.tolist()
-    logp: list[list[float]] = np.log(p).tolist()
+    scores, texts = _luhn_beams(np.log(p), keep)
+    mass = np.zeros(10)  # total probability of all digit strings per residue of the Luhn sum
+    mass[0] = 1.0
+    residues = np.array([0])  # in the order they first arise (one summation order, always)
     for i in range(ORG_NUMBER_LENGTH):
-        new_beams: dict[int, list[tuple[float, str]]] = {}
-        new_mass = [0.0] * 10
-        row, logrow = plist[i], logp[i]
-        for residue, entries in beams.items():
-            for d in range(10):
-                add = _LUHN_DOUBLE[d] if i % 2 == 0 else d
-                r = (residue + add) % 10
-                new_mass[r] += valid_mass[residue] * row[d]
-                bucket = new_beams.setdefault(r, [])
-                ld, digit = logrow[d], str(d)
-                bucket.extend((s + ld, text + digit) for s, text in entries)
-        beams = {r: heapq.nlargest(keep, b) for r, b in new_beams.items()}
-        valid_mass = new_mass
-    z_valid = valid_mass[0]  # probability that the cells hold a Luhn-valid digit string
+        add = _LUHN_DOUBLE_ARRAY if i % 2 == 0 else _DIGITS
+        targets = ((residues[:, None] + add[None, :]) % 10).ravel()
+        new_mass = np.zeros(10)
+        np.add.at(new_mass, targets, (mass[residues][:, None] * p[i, :10][None, :]).ravel())
+        mass, residues = new_mass, np.array(list(dict.fromkeys(targets.tolist())))
+    z_valid = float(mass[0])  # probability that the cells hold a Luhn-valid digit string
     z_all = 1.0  # every 11-symbol string: the rows sum to one
     normaliser = z_all + (boost - 1.0) * z_valid
-    best = beams.get(0, [])
-    alternatives = [(text, float(boost * math.exp(s) / normaliser)) for s, text in best]
+    alternatives = [
+        (str(text).zfill(ORG_NUMBER_LENGTH), float(boost * math.exp(score) / normaliser))
+        for score, text in zip(scores.tolist(), texts.tolist(), strict=True)
+    ]
     if not alternatives:
         return Reading(None, 0.0, False, [], raw)
     value, confidence = alternatives[0]
     return Reading(value, min(confidence, 1.0), True, alternatives[1:], raw)
 
 
-def _k_best_run(p: np.ndarray, start: int, length: int, keep: int) -> list[tuple[float, str]]:
-    """The ``keep`` most probable digit strings for cells ``start..start+length`` (log scores)."""
+def _luhn_beams(logp: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``keep`` best digit strings over the ten cells whose Luhn sum is 0 mod 10: log scores
+    (best first) and the strings as integers. A beam per residue of the running Luhn sum, all
+    ten extended at once per cell; ties go to the larger string, as ``heapq.nlargest`` on
+    (score, text) would."""
+    scores = np.full((10, keep), -np.inf)  # residue x rank
+    texts = np.zeros((10, keep), np.int64)
+    scores[0, 0] = 0.0
+    for i in range(ORG_NUMBER_LENGTH):
+        add = _LUHN_DOUBLE_ARRAY if i % 2 == 0 else _DIGITS
+        cand_scores = (scores[:, :, None] + logp[i, :10][None, None, :]).ravel()
+        cand_texts = (texts[:, :, None] * 10 + _DIGITS[None, None, :]).ravel()
+        cand_res = np.broadcast_to((_DIGITS[:, None, None] + add) % 10, (10, keep, 10)).ravel()
+        alive = np.isfinite(cand_scores)
+        cand_scores, cand_texts, cand_res = cand_scores[alive], cand_texts[alive], cand_res[alive]
+        # by residue, then best score, then larger string
+        order = np.lexsort((-cand_texts, -cand_scores, cand_res))
+        res_sorted = cand_res[order]
+        rank = np.arange(len(order)) - np.searchsorted(res_sorted, res_sorted, side="left")
+        kept = rank < keep
+        chosen, rank = order[kept], rank[kept]
+        scores = np.full((10, keep), -np.inf)
+        texts = np.zeros((10, keep), np.int64)
+        scores[cand_res[chosen], rank] = cand_scores[chosen]
+        texts[cand_res[chosen], rank] = cand_texts[chosen]
+    alive0 = np.isfinite(scores[0])
+    return scores[0][alive0], texts[0][alive0]
+
+
+def _k_best_runs(
+    logp: list[list[float]], start: int, longest: int, keep: int
+) -> list[list[tuple[float, str]]]:
+    """The ``keep`` most probable digit strings (log scores) for cells ``start..start+length``,
+    for every length up to ``longest``: the beam of a run is the beam of the run one cell
+    shorter, extended, so one pass serves every length."""
     beams: list[tuple[float, str]] = [(0.0, "")]
-    logp: list[list[float]] = np.log(p).tolist()
-    for i in range(start, start + length):
+    out: list[list[tuple[float, str]]] = []
+    for i in range(start, start + longest):
         row = logp[i]
         candidates = [(s + row[d], text + str(d)) for s, text in beams for d in range(10)]
         beams = heapq.nlargest(keep, candidates)
-    return beams
+        out.append(beams)
+    return out
 
 
 def best_digits(
@@ -131,12 +158,16 @@ def best_digits(
     digit_mass = p[:, :EMPTY].sum(axis=1)
     z_valid = 0.0
     values: dict[str, float] = {}
+    logp: list[list[float]] = np.log(p).tolist()
+    runs: dict[int, list[list[tuple[float, str]]]] = {}
     for length in range(max(lo, 1), min(hi, n) + 1):
         starts = [0] if left_aligned else range(n - length + 1)
         for start in starts:
             outside = float(empty_log[:start].sum() + empty_log[start + length :].sum())
             z_valid += float(np.exp(outside) * np.prod(digit_mass[start : start + length]))
-            for s, text in _k_best_run(p, start, length, keep):
+            if start not in runs:
+                runs[start] = _k_best_runs(logp, start, min(hi, n - start), keep)
+            for s, text in runs[start][length - 1]:
                 values[text] = values.get(text, 0.0) + float(np.exp(s + outside))
     if not values:
         return Reading(None, 0.0, False, [], raw)

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from kopplingar.forms import align
+from kopplingar.forms.opencv import cv2_module
 from kopplingar.forms.reader import canonical, read_document
 from kopplingar.forms.simulator import SAMPLE_SECRET, SampleSpec, generate
 from kopplingar.validation.reading import FormReading
@@ -275,7 +276,8 @@ def test_cli_read_prints_json_lines(tmp_path: Path) -> None:
     assert second.form.kind is None and second.reason
 
 
-def test_page_without_markers_is_found_by_its_qr_code() -> None:
+def _typed_disconnect_page() -> np.ndarray:
+    """A plain scanned disconnect form (PNG, 200 dpi) as its page image."""
     sample = generate(
         78,
         SampleSpec(
@@ -287,7 +289,27 @@ def test_page_without_markers_is_found_by_its_qr_code() -> None:
             dpi=200,
         ),
     )
-    image = sample.images[0].copy()
+    return np.asarray(sample.images[0]).copy()
+
+
+def test_a_marker_too_small_for_the_coarse_pass_is_found_on_the_finer_one() -> None:
+    """Markers are looked for on a reduced copy first; when only some of them turn up there, a
+    finer copy is searched before the page is aligned with fewer markers."""
+    image = _typed_disconnect_page()
+    _, corners = sorted(align.detect_markers(image).items())[0]
+    x0, y0 = corners.min(axis=0).astype(int) - 3
+    x1, y1 = corners.max(axis=0).astype(int) + 3
+    shrunk = cv2_module().resize(
+        image[y0:y1, x0:x1], None, fx=0.2, fy=0.2, interpolation=cv2_module().INTER_AREA
+    )
+    image[y0:y1, x0:x1] = 255
+    image[y0 : y0 + shrunk.shape[0], x0 : x0 + shrunk.shape[1]] = shrunk
+    assert len(align._detect_at(align.to_gray(image), align.DETECT_MAX_SIDE)) == 3
+    assert len(align.detect_markers(image)) == 4
+
+
+def test_page_without_markers_is_found_by_its_qr_code() -> None:
+    image = _typed_disconnect_page()
     for corners in align.detect_markers(image).values():
         x0, y0 = corners.min(axis=0).astype(int) - 10
         x1, y1 = corners.max(axis=0).astype(int) + 10

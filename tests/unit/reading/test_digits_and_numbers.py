@@ -163,6 +163,42 @@ def test_confidence_drops_when_no_valid_reading_fits() -> None:
     assert reading.confidence < 0.5
 
 
+def _heap_luhn_beam(p: np.ndarray, keep: int) -> list[tuple[float, str]]:
+    """The plain beam the vectorised one replaced: one heap per residue of the Luhn sum."""
+    import heapq
+
+    logp = np.log(p).tolist()
+    beams: dict[int, list[tuple[float, str]]] = {0: [(0.0, "")]}
+    for i in range(10):
+        new: dict[int, list[tuple[float, str]]] = {}
+        for residue, entries in beams.items():
+            for d in range(10):
+                add = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][d] if i % 2 == 0 else d
+                new.setdefault((residue + add) % 10, []).extend(
+                    (s + logp[i][d], text + str(d)) for s, text in entries
+                )
+        beams = {r: heapq.nlargest(keep, b) for r, b in new.items()}
+    return beams.get(0, [])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_org_number_beam_ranks_exactly_as_a_plain_heap_beam(seed: int) -> None:
+    """Same strings, same order (ties to the larger string), same scores, down to the bit."""
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(digits.N_CLASSES, [0.05, 0.3, 2.0][seed % 3]), size=10)
+    if seed % 4 == 0:
+        p[:, :10] = np.round(p[:, :10], 1) + 1e-3  # many exact ties
+    p = p / p.sum(axis=1, keepdims=True)
+    reading = numbers.best_org_number(p)
+    p_clipped = np.clip(p, 1e-12, None)
+    p_clipped = p_clipped / p_clipped.sum(axis=1, keepdims=True)
+    expected = _heap_luhn_beam(p_clipped, 8)
+    got = [(reading.value, reading.confidence), *reading.alternatives]
+    assert [text for text, _ in got] == [text for _, text in expected]
+    ratios = [conf / np.exp(score) for (_, conf), (score, _) in zip(got, expected, strict=True)]
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-12)  # one normaliser for all
+
+
 def test_org_number_needs_ten_cells() -> None:
     assert numbers.best_org_number(_confident("556036079")).value is None
 

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from kopplingar.forms.inputs import InputError, Limits, load_pages, sniff
@@ -60,6 +61,58 @@ def test_pdf_pages_render_gray_at_the_target_dpi_and_keep_the_bytes() -> None:
     assert abs(page.image.shape[0] - A4[1] / 72 * 100) <= 1
     assert abs(page.image.shape[1] - A4[0] / 72 * 100) <= 1
     assert page.dpi == 100 and page.image.min() < 50 and np.median(page.image) == 255
+
+
+def _scan_pdf(page: Image.Image, dpi: float) -> bytes:
+    buffer = io.BytesIO()
+    page.save(buffer, "PDF", resolution=dpi)
+    return buffer.getvalue()
+
+
+def _scan(width: int, height: int) -> Image.Image:
+    """A light page with dark strokes and a grey ramp: enough detail to tell pixels apart."""
+    rng = np.random.default_rng(3)
+    pixels = np.full((height, width), 235, np.uint8)
+    pixels[:, : width // 4] = np.linspace(150, 250, height, dtype=np.uint8)[:, None]
+    for _ in range(40):
+        y, x = rng.integers(0, height - 8), rng.integers(0, width - 60)
+        pixels[y : y + 3, x : x + 60] = 20
+    return Image.fromarray(pixels, "L")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "1"])
+def test_a_scanned_pdf_page_gives_the_scan_s_own_pixels(mode: str) -> None:
+    """One upright image covering the page: its pixels as they are (no render, no resampling),
+    with the scan's own resolution, whatever the asked one above it."""
+    scan = _scan(330, 470)  # A4-ish at 40 dpi
+    image = scan.convert(mode) if mode != "1" else scan.point(lambda v: 255 if v > 128 else 0, "1")
+    doc = load_pages(_scan_pdf(image, 40), "scan.pdf", Limits(pdf_dpi=100))
+    page = doc.pages[0]
+    assert page.dpi == pytest.approx(40)
+    expected = np.asarray(image.convert("L"), np.int16)
+    assert page.image.shape == expected.shape
+    assert np.abs(page.image.astype(np.int16) - expected).mean() < 4  # JPEG: decoders differ a bit
+
+
+def test_a_scan_finer_than_asked_is_shrunk_and_anything_else_on_the_page_is_rendered() -> None:
+    scan = _scan(660, 940)  # 80 dpi
+    doc = load_pages(_scan_pdf(scan, 80), "fine.pdf", Limits(pdf_dpi=40))
+    assert doc.pages[0].dpi == 40 and doc.pages[0].image.shape == (470, 330)
+    # the same scan with a black patch drawn over it: rendered, so the patch is there
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=(330 * 72 / 40, 470 * 72 / 40))
+    png = io.BytesIO()
+    _scan(330, 470).save(png, "PNG")
+    png.seek(0)
+    c.drawImage(ImageReader(png), 0, 0, width=330 * 72 / 40, height=470 * 72 / 40)
+    c.rect(100, 100, 200, 200, fill=1, stroke=0)  # points: pixels 55-166 across, 303-414 down
+    c.showPage()
+    c.save()
+    page = load_pages(buffer.getvalue(), "patched.pdf", Limits(pdf_dpi=40)).pages[0]
+    plain = load_pages(_scan_pdf(_scan(330, 470), 40), "plain.pdf", Limits(pdf_dpi=40)).pages[0]
+    assert page.dpi == 40 and page.image.shape == plain.image.shape == (470, 330)
+    assert page.image[320:400, 70:150].mean() < 10
+    assert plain.image[320:400, 70:150].mean() > 100
 
 
 def test_filled_acroform_values_are_rendered() -> None:
