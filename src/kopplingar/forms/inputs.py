@@ -54,6 +54,7 @@ class Limits:
 class Page:
     image: np.ndarray  # uint8 grayscale, 255 = paper
     dpi: float | None  # None when an image file does not say
+    text: str = ""  # a PDF page's own text layer (empty for scans and image files)
 
 
 @dataclass
@@ -112,7 +113,7 @@ def _load_pdf(data: bytes, limits: Limits) -> Document:
                 image, dpi = raster.page_image(
                     pdf, index, _fitting_dpi(w_pt, h_pt, limits), limits.max_pixels_per_page
                 )
-                pages.append(Page(image=image, dpi=dpi))
+                pages.append(Page(image=image, dpi=dpi, text=raster.text_layer(pdf, index)))
     except raster.PdfOpenError as exc:
         raise InputError(exc.reason, str(exc)) from exc
     return Document(kind="pdf", pages=pages, pdf_bytes=data)

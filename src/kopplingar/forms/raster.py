@@ -122,6 +122,24 @@ def scan_pixels(
     return np.ascontiguousarray(array, dtype=np.uint8), float(dpi_x)
 
 
+TEXT_LAYER_MAX_CHARS = 20_000  # a page of a letter holds ~3,000; more is not worth reading
+
+
+def text_layer(pdf: pdfium.PdfDocument, index: int) -> str:
+    """The text a PDF page carries as text (a letter or invoice made on a computer, or a scan a
+    scanner already read): empty for a plain scan."""
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            count = min(textpage.count_chars(), TEXT_LAYER_MAX_CHARS)
+            return str(textpage.get_text_range(0, count)) if count > 0 else ""
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+
+
 def render_page(pdf: pdfium.PdfDocument, index: int, dpi: float) -> np.ndarray:
     """Page ``index`` at ``dpi`` as uint8 grayscale (255 = white), form field values drawn."""
     page = pdf[index]

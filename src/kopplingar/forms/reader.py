@@ -296,20 +296,32 @@ def hints_from_text(text: str) -> dict[str, Any]:
     return out
 
 
+TEXT_LAYER_MIN_CHARS = 40  # fewer: a scan with a stray label, OCR it instead
+
+
 def _unknown_document(name: str, doc: Document, deadline: float, reason: str) -> Result:
+    """No form: hints from the text of the first pages, their own text layer where a PDF page
+    has one (a letter made on a computer: exact and a thousand times cheaper), else OCR."""
     result = _no_form(name, reason)
     hints: dict[str, Any] = {}
+    sources: list[str] = []
     for page in doc.pages[:UNKNOWN_OCR_PAGES]:
-        if time.monotonic() > deadline:
-            break
-        try:
-            remaining_ms = int(max(5.0, deadline - time.monotonic()) * 1000)
-            text = tesseract.page_text(page.image, timeout_ms=remaining_ms)
-        except (tesseract.TesseractTimeoutError, tesseract.TesseractUnavailableError):
-            break
+        if len(page.text.strip()) >= TEXT_LAYER_MIN_CHARS:
+            text, source = page.text, "text_layer"
+        else:
+            if time.monotonic() > deadline:
+                break
+            try:
+                remaining_ms = int(max(5.0, deadline - time.monotonic()) * 1000)
+                text, source = tesseract.page_text(page.image, timeout_ms=remaining_ms), "ocr"
+            except (tesseract.TesseractTimeoutError, tesseract.TesseractUnavailableError):
+                break
+        sources.append(source)
         for key, value in hints_from_text(text).items():
             hints.setdefault(key, value)
     result["fields"] = hints
+    if sources:
+        result["hints_from"] = sources  # per page read: "text_layer" or "ocr"
     return result
 
 

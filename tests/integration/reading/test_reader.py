@@ -215,6 +215,34 @@ def test_a_letter_gives_its_org_number_as_a_hint_without_a_tesseract_process(
     page.save(buf, format="PNG", dpi=(200, 200))
     results = read_document(buf.getvalue(), "letter.png")
     assert len(results) == 1 and results[0]["form"]["kind"] is None
+    assert results[0]["hints_from"] == ["ocr"]
+    hints = results[0]["fields"]
+    assert hints["company_org_number"]["value"] == "556036-0793"
+    assert hints["company_org_number"]["confidence"] < 0.5
+    assert hints["subscription_number"]["value"] == "1048213"
+    FormReading.model_validate(results[0])
+
+
+def test_a_letter_made_on_a_computer_gives_its_hints_from_its_text_layer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    def no_ocr(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("a page with a text layer was OCR'd")
+
+    monkeypatch.setattr("kopplingar.forms.tesseract.page_text", no_ocr)
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4)
+    c.setFont("Helvetica", 11)
+    c.drawString(72, 760, "Bolaget AB, org.nr 556036-0793")
+    c.drawString(72, 740, "Vi vill koppla vår byrå, abonnemangsnummer: 1048213")
+    c.showPage()
+    c.save()
+    results = read_document(buffer.getvalue(), "letter.pdf")
+    assert len(results) == 1 and results[0]["form"]["kind"] is None
+    assert results[0]["hints_from"] == ["text_layer"]
     hints = results[0]["fields"]
     assert hints["company_org_number"]["value"] == "556036-0793"
     assert hints["company_org_number"]["confidence"] < 0.5
