@@ -11,6 +11,7 @@ any page is loaded, otherwise filled AcroForm values render empty.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -84,7 +85,7 @@ def scan_pixels(
     hold: the page is rendered instead."""
     if page.get_rotation() != 0 or pdfium_c.FPDFPage_GetAnnotCount(page) != 0:
         return None
-    objects = list(page.get_objects(max_depth=1))
+    objects = list(itertools.islice(page.get_objects(max_depth=1), 2))  # one is all we take
     if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
         return None
     image = objects[0]
