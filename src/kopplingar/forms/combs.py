@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kopplingar.forms import graylevels
 from kopplingar.forms.opencv import cv2_module
 
 MARGIN = 0.35  # of a box's height and width: how far past its border a stroke may still belong
@@ -39,7 +40,7 @@ def ink_threshold(gray: np.ndarray) -> int:
     """Otsu, kept at least 25 levels below the paper so that noise on blank paper is not ink."""
     cv2 = cv2_module()
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = float(np.percentile(gray, 90))
+    paper = graylevels.percentile(gray, 90)
     return int(min(max(otsu, 60), paper - 25))
 
 
@@ -126,7 +127,7 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
     right = min(round(geo.x0 + geo.cells * geo.cell_width) + mx, pw)
     strip = np.asarray(page[top:bottom, left:right], dtype=np.uint8)
     boxes = [_box_rect(geo, k, top, left) for k in range(geo.cells)]
-    if strip.size == 0 or int(np.percentile(strip, 99.5)) - int(strip.min()) < 40:
+    if strip.size == 0 or int(graylevels.percentile(strip, 99.5)) - int(strip.min()) < 40:
         return [np.full((max(b[3] - b[1], 1), max(b[2] - b[0], 1)), PAPER, np.uint8) for b in boxes]
     ink = strip < ink_threshold(strip)
     horizontal, vertical = _printed_lines(ink, geo, top, left)
@@ -148,19 +149,40 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
             continue  # the printed label above, a mark below
         owner[i] = _box_at(geo, float(centroids[i][0]) + left)
     pixel_box = _pixel_boxes(labels, stats, owner, geo, left)
+    extents = _stroke_extents(pixel_box, geo.cells)
     out: list[np.ndarray] = []
     for k, (bx0, by0, bx1, by1) in enumerate(boxes):
-        mine = pixel_box == k
-        if not mine.any():
+        extent = extents[k]
+        if extent is None:
             out.append(np.full((max(by1 - by0, 1), max(bx1 - bx0, 1)), PAPER, np.uint8))
             continue
-        ys, xs = np.nonzero(mine)
-        x0, x1 = min(bx0, int(xs.min())), max(bx1, int(xs.max()) + 1)
-        y0, y1 = min(by0, int(ys.min())), max(by1, int(ys.max()) + 1)
-        x0, y0 = max(x0, 0), max(y0, 0)
-        crop = np.where(mine, strip, PAPER)[y0:y1, x0:x1]
+        sy0, sx0, sy1, sx1 = extent
+        x0, x1 = max(min(bx0, sx0), 0), max(bx1, sx1)
+        y0, y1 = max(min(by0, sy0), 0), max(by1, sy1)
+        window = (slice(y0, y1), slice(x0, x1))
+        crop = np.where(pixel_box[window] == k, strip[window], PAPER)
         out.append(np.asarray(crop, dtype=np.uint8))
     return out
+
+
+def _stroke_extents(pixel_box: np.ndarray, cells: int) -> list[tuple[int, int, int, int] | None]:
+    """Per box, the rows and columns its strokes span (y0, x0, y1, x1; None: no stroke), from
+    one pass over the strip rather than a full-strip comparison per box."""
+    ys, xs = np.nonzero(pixel_box >= 0)
+    if len(ys) == 0:
+        return [None] * cells
+    ks = pixel_box[ys, xs]
+    big = np.iinfo(np.int64).max
+    y0, x0 = np.full(cells, big), np.full(cells, big)
+    y1, x1 = np.full(cells, -1), np.full(cells, -1)
+    np.minimum.at(y0, ks, ys)
+    np.minimum.at(x0, ks, xs)
+    np.maximum.at(y1, ks, ys)
+    np.maximum.at(x1, ks, xs)
+    return [
+        (int(y0[k]), int(x0[k]), int(y1[k]) + 1, int(x1[k]) + 1) if y1[k] >= 0 else None
+        for k in range(cells)
+    ]
 
 
 def _pixel_boxes(

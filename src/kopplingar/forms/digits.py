@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kopplingar.forms import nets
+from kopplingar.forms import graylevels, nets
 from kopplingar.forms.combs import ink_threshold
 from kopplingar.forms.opencv import cv2_module
 
@@ -101,7 +101,7 @@ def prepare_cell(cell: np.ndarray, *, lines_removed: bool = False) -> PreparedCe
     if h < 6 or w < 6:
         return blank
     # a cell without real contrast is blank whatever Otsu would say
-    if int(np.percentile(gray, 99.5)) - int(gray.min()) < 40:
+    if int(graylevels.percentile(gray, 99.5)) - int(gray.min()) < 40:
         return blank
     ink = gray < ink_threshold(gray)
     if not lines_removed:

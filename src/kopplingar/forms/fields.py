@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kopplingar.forms import combs, digits, numbers, tesseract
+from kopplingar.forms import combs, digits, graylevels, numbers, tesseract
 from kopplingar.forms.layout import MM, FieldSpec, FormLayout
 from kopplingar.forms.opencv import cv2_module
 from kopplingar.forms.signature import looks_like_printed_line, signature_presence
@@ -377,9 +377,9 @@ def _clean_text_crop(crop: np.ndarray) -> np.ndarray:
         return crop
     smooth = cv2.GaussianBlur(crop, (0, 0), 0.8)
     _, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if int(np.percentile(crop, 99)) - int(crop.min()) < 60:
+    if int(graylevels.percentile(crop, 99)) - int(crop.min()) < 60:
         binary = np.full_like(crop, 255)  # no contrast: Otsu would turn grain into letters
-    ink = (crop < min(160, int(np.percentile(crop, 50)) - 40)).astype(np.uint8)
+    ink = (crop < min(160, int(graylevels.percentile(crop, 50)) - 40)).astype(np.uint8)
     h, w = crop.shape
     horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(10, w // 6)), np.uint8))
     vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(10, int(h * 0.8)), 1), np.uint8))
@@ -454,7 +454,7 @@ def read_texts(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
 def _ink_share(crop: np.ndarray) -> float:
     if crop.size == 0:
         return 0.0
-    paper = float(np.percentile(crop, 95))
+    paper = graylevels.percentile(crop, 95)
     return float(np.mean(crop < paper - 80))
 
 
@@ -488,7 +488,7 @@ def _interior_ink(crop: np.ndarray, margin_px: int) -> np.ndarray:
     inner = crop[margin_px:-margin_px, margin_px:-margin_px] if margin_px else crop
     if inner.size == 0:
         return np.zeros((0, 0), bool)
-    paper = float(np.percentile(inner, 90))
+    paper = graylevels.percentile(inner, 90)
     ink = (inner < paper - 70).astype(np.uint8)
     h, w = ink.shape
     lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(15, w // 4)), np.uint8)) | (

@@ -101,3 +101,20 @@ def test_two_digits_written_into_each_other_are_split_at_the_border() -> None:
         rows = _ink_rows(images[k])
         assert len(cols) >= 15 and rows.max() - rows.min() >= 40, k
     assert all(int(im.min()) == 255 for im in images[2:])
+
+
+def test_each_box_image_is_its_strokes_and_nothing_of_its_neighbours() -> None:
+    page = _comb_page()
+    # a 0 in box 1, a 7 over the bottom border of box 3, a stroke out past the comb's right end
+    cv2.circle(page, (X0 + CELL_W + 27, Y0 + 35), 15, 25, 3)
+    cv2.line(page, (X0 + 3 * CELL_W + 15, Y0 + 15), (X0 + 3 * CELL_W + 40, Y0 + 15), 25, 3)
+    cv2.line(page, (X0 + 3 * CELL_W + 40, Y0 + 15), (X0 + 3 * CELL_W + 25, Y0 + CELL_H + 12), 25, 3)
+    cv2.line(page, (X0 + 5 * CELL_W + 20, Y0 + 20), (X0 + 6 * CELL_W + 12, Y0 + 50), 25, 3)
+    images = combs.box_images(page, GEO)
+    inked = [k for k, im in enumerate(images) if int(im.min()) < 128]
+    assert inked == [1, 3, 5]
+    assert images[1].shape == (CELL_H, CELL_W)  # inside its box: the box's own size
+    assert images[3].shape[0] >= CELL_H + 10  # grown downwards to hold the 7's stem
+    assert images[5].shape[1] >= CELL_W + 10  # grown to the right to hold the long stroke
+    for k in (0, 2, 4):
+        assert images[k].shape == (CELL_H, CELL_W)

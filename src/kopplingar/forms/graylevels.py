@@ -1,0 +1,29 @@
+"""Order statistics of 8-bit images from their histogram: exactly ``np.percentile``, cheaper.
+
+Paper and ink levels are percentiles of small uint8 crops (a comb box, a strip), taken thousands
+of times per page; ``np.percentile`` sorts a copy each time. A histogram finds the neighbouring
+order statistics directly, and where they are equal (nearly always: 256 levels, many pixels) that
+level is the percentile whatever the interpolation; otherwise numpy computes it as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def percentile(gray: np.ndarray, q: float) -> float:
+    """``float(np.percentile(gray, q))`` for a non-empty uint8 array (other dtypes: numpy's)."""
+    array = np.asarray(gray)
+    if array.dtype != np.uint8 or array.size == 0:
+        return float(np.percentile(array, q))
+    n = array.size
+    cumulative = np.cumsum(np.bincount(array.ravel(), minlength=256))
+    index = int((n - 1) * q / 100.0)
+    # numpy interpolates between the order statistics around (n - 1) * q / 100; when every one
+    # within a step of it is the same level, so is the percentile
+    lo, hi = max(index - 1, 0), min(index + 2, n - 1)
+    below = int(np.searchsorted(cumulative, lo, side="right"))
+    above = int(np.searchsorted(cumulative, hi, side="right"))
+    if below == above:
+        return float(below)
+    return float(np.percentile(array, q))
