@@ -543,6 +543,9 @@ def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
         return crop, 0
     out = crop.copy()
     count = 0
+    paper = round(
+        graylevels.percentile(crop, 90)
+    )  # not white: a white patch on grey paper is a shape
 
     def wordlike(word: tesseract.Word) -> bool:
         letters = sum(ch.isalpha() for ch in word.text)
@@ -553,7 +556,7 @@ def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
     for word in words:
         if sure and word.confidence >= 0.5 and wordlike(word):
             x0, y0, x1, y1 = word.box
-            out[max(y0 - 2, 0) : y1 + 2, max(x0 - 2, 0) : x1 + 2] = 255
+            out[max(y0 - 2, 0) : y1 + 2, max(x0 - 2, 0) : x1 + 2] = paper
             count += 1
     return out, count
 
@@ -561,28 +564,36 @@ def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
 def read_signatures(
     page: np.ndarray, layout: FormLayout, dpi: float
 ) -> dict[str, SignatureReading]:
-    """Presence per box from ``signature_presence``, only ever made more cautious here: a box
-    whose ink sits only at its edges, is shaped like one printed line, or is printed words once
-    they are taken away, is not called signed (a person looks instead)."""
+    """Presence per signature box of the page (``judge_signature_box``)."""
     margin = round(SIGNATURE_MARGIN_MM * dpi / 25.4)
-    out: dict[str, SignatureReading] = {}
-    for box in layout.signatures:
-        crop = _crop(page, layout, _px(layout, box.rect, dpi, SIGNATURE_MARGIN_MM))
-        present, confidence, features = signature_presence(crop)
-        guard = ""
-        if present and ink_only_at_edges(crop, margin + 4):
-            present, confidence, guard = False, DOUBT, "edge_ink"
-        if present and looks_like_printed_line(features):
-            present, confidence, guard = False, DOUBT, "printed_line"
-        if present:
-            cleaned, words = without_printed_words(crop)
-            if words:
-                still, conf2, _ = signature_presence(cleaned)
-                if not still:
-                    present, confidence, guard = False, DOUBT, "printed_text"
-                else:
-                    confidence = min(confidence, conf2)
-        out[box.party] = SignatureReading(bool(present), float(confidence), features.ink_fraction)
-        if guard:
-            out[box.party].guard = guard
-    return out
+    return {
+        box.party: judge_signature_box(
+            _crop(page, layout, _px(layout, box.rect, dpi, SIGNATURE_MARGIN_MM)), margin
+        )
+        for box in layout.signatures
+    }
+
+
+def judge_signature_box(crop: np.ndarray, margin: int) -> SignatureReading:
+    """Presence from ``signature_presence``, only ever made more cautious here: a box whose ink
+    sits only at its edges, is shaped like one printed line, or is printed words once they are
+    taken away, is not called signed (a person looks instead). ``crop``: the box with ``margin``
+    pixels of paper around its border."""
+    present, confidence, features = signature_presence(crop)
+    guard = ""
+    if present and ink_only_at_edges(crop, margin + 4):
+        present, confidence, guard = False, DOUBT, "edge_ink"
+    if present and looks_like_printed_line(features):
+        present, confidence, guard = False, DOUBT, "printed_line"
+    if present:
+        cleaned, words = without_printed_words(crop)
+        if words:
+            still, conf2, _ = signature_presence(cleaned)
+            if not still:
+                present, confidence, guard = False, DOUBT, "printed_text"
+            else:
+                confidence = min(confidence, conf2)
+    reading = SignatureReading(bool(present), float(confidence), features.ink_fraction)
+    if guard:
+        reading.guard = guard
+    return reading

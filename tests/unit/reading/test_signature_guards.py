@@ -64,3 +64,51 @@ def test_a_small_signature_in_a_corner_clear_of_the_sides_is_not_edge_ink() -> N
 def test_a_signature_in_the_middle_is_not_edge_ink() -> None:
     crop = _signature(_box(), top=int(H * 0.3), left=int(W * 0.35), height=int(H * 0.45))
     assert not fields.ink_only_at_edges(crop, MARGIN)
+
+
+def _printed_name_on_grey_paper(
+    paper: int, font: str, size: int = 52, fold: bool = False
+) -> np.ndarray:
+    """A box on grey paper with only a typed name in it, in a font the network never saw."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    crop = _box()
+    crop[crop == 240] = paper
+    if fold:
+        cv2.line(crop, (0, 150), (W, 140), paper - 35, 3)
+    img = Image.new("L", (W, H), 0)
+    ImageDraw.Draw(img).text(
+        (300, 80), "Sofia Sjöberg", font=ImageFont.truetype(font, size), fill=255
+    )
+    alpha = cv2.GaussianBlur(np.asarray(img, np.float32) / 255, (0, 0), 0.7)
+    return np.asarray(crop * (1 - alpha) + 20 * alpha, dtype=np.uint8)
+
+
+BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+SERIF = "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"
+
+
+@pytest.mark.parametrize(("paper", "font"), [(200, BOLD), (185, SERIF), (240, BOLD)])
+def test_printed_words_are_taken_away_down_to_the_paper_not_to_white(paper: int, font: str) -> None:
+    crop = _printed_name_on_grey_paper(paper, font)
+    cleaned, words = fields.without_printed_words(crop)
+    assert words == 2
+    # nothing brighter than the paper is left behind: a white patch on grey paper has edges
+    assert int(cleaned.max()) <= paper + 2
+
+
+@pytest.mark.parametrize(
+    ("paper", "font", "size", "fold"),
+    [(170, BOLD, 52, False), (185, BOLD, 64, True), (185, SERIF, 64, True)],
+)
+def test_a_typed_name_alone_on_grey_paper_is_not_a_signature(
+    paper: int, font: str, size: int, fold: bool
+) -> None:
+    # the network alone calls these signed (a bold font it never saw); whitening the words it
+    # found left white patches on the grey paper, which it called signed too
+    crop = _printed_name_on_grey_paper(paper, font, size, fold)
+    assert fields.signature_presence(crop)[0]
+    reading = fields.judge_signature_box(crop, MARGIN - 4)
+    assert not reading.present
+    assert reading.guard == "printed_text"
+    assert reading.confidence <= fields.DOUBT  # overruled: a person looks
