@@ -2,7 +2,8 @@
 
 Positives: real signature crops of ``datasets.signature_files("train")`` pasted into synthetic
 boxes; negatives: empty boxes with hard-negative degradations (``kopplingar.forms.sigsynth``:
-noise, dust, hair, fold lines, stamp edges, misaligned borders, typed names, JPEG, fax). A small
+noise, dust, hair, fold lines, stamp edges, misaligned borders, names typed in
+``sigsynth.NAME_FONTS``, JPEG, fax). A small
 CNN (``signature.network_probability``) sees the whole normalised box exactly as at inference,
 typed name included: it must learn that print is not a signature (the earlier logistic model on
 hand-made features could not, and needed the name band masked out in training).
@@ -17,6 +18,8 @@ is used only for the final report, which runs the exported numpy network, not to
 Needs torch (training only): ``pip install torch==2.13.0`` (CPU). About 35 minutes on one core.
 
 Usage: PYTHONPATH=src python scripts/train_signature.py [--boxes 4000] [--epochs 12] [--seed 3]
+(the print veto ``models/signature_print.npz`` is this script's ``--seed 3 --out`` it; the first
+network ``models/signature.npz`` was trained before the names were typed in more than one face)
 """
 
 from __future__ import annotations

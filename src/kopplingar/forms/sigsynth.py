@@ -18,7 +18,21 @@ from kopplingar.forms.cellsynth import paste_max
 from kopplingar.forms.opencv import cv2_module
 
 NAMES = ["Anna Svensson", "Per-Olof Åström", "Maria Lindqvist", "Jönsson & Co AB", "Karl Öberg"]
+FIRST_NAMES = ["Anna", "Per-Olof", "Maria", "Karl", "Eva", "Lars", "Ingrid", "Mohammed", "Åsa"]
+LAST_NAMES = ["Svensson", "Åström", "Lindqvist", "Öberg", "Johansson", "Nilsson", "Berg", "Ek"]
+TITLES = ["VD", "Ekonomichef", "Styrelseledamot", "Auktoriserad redovisningskonsult"]
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+# typed names are drawn in these (fonts-dejavu-core, fonts-liberation); every other installed font
+# (the Liberation Sans and Serif families, DejaVu Sans Mono, ...) is kept for measuring how the
+# network takes print it never saw
+NAME_FONTS = (
+    FONT,
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf",
+)
 
 
 def load_signature_ink(path: Path) -> np.ndarray:
@@ -31,14 +45,22 @@ def load_signature_ink(path: Path) -> np.ndarray:
     return np.asarray(cv2.GaussianBlur(ink, (3, 3), 0.5))
 
 
-@lru_cache(maxsize=64)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    """The font at one size: a stamp draws up to two dozen glyphs, loading the file once."""
-    return ImageFont.truetype(FONT, max(6, size))
+@lru_cache(maxsize=256)
+def _font(size: int, path: str = FONT) -> ImageFont.FreeTypeFont:
+    """A font at one size: a stamp draws up to two dozen glyphs, loading the file once."""
+    return ImageFont.truetype(path, max(6, size))
 
 
-def _draw_text(paper: np.ndarray, text: str, at: tuple[int, int], size: int, level: float) -> None:
-    font = _font(size)
+def _draw_text(
+    paper: np.ndarray,
+    text: str,
+    at: tuple[int, int],
+    size: int,
+    level: float,
+    *,
+    font_path: str = FONT,
+) -> None:
+    font = _font(size, font_path)
     img = Image.new("L", (paper.shape[1], paper.shape[0]), 0)
     ImageDraw.Draw(img).text(at, text, font=font, fill=255)
     ink = np.asarray(img, dtype=np.float32) / 255.0
@@ -211,12 +233,29 @@ def _hard_negatives(
     elif rng.random() < inside_stamps * intensity:  # a company stamp inside the box, unsigned
         _stamp(paper, rng, inside=True)
     if rng.random() < 0.3 * intensity:  # printed name text or a label inside the box
+        _typed_name(paper, rng)
+
+
+def _typed_name(paper: np.ndarray, rng: np.random.Generator) -> None:
+    """A name typed into the box, anywhere, in one of several fonts, sizes and weights."""
+    h, w = paper.shape
+    if rng.random() < 0.3:
         name = NAMES[int(rng.integers(len(NAMES)))]
-        size = int(h * rng.uniform(0.12, 0.22))
-        top = int(rng.uniform(0.55, 0.8) * h)
-        _draw_text(
-            paper, name, (int(rng.uniform(0.05, 0.5) * w), top), size, float(rng.uniform(0, 90))
-        )
+    else:
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    if rng.random() < 0.2:
+        name = name.upper()
+    elif rng.random() < 0.15:
+        name = f"{name}, {rng.choice(TITLES)}"
+    font_path = NAME_FONTS[int(rng.integers(len(NAME_FONTS)))]
+    size = int(h * rng.uniform(0.1, 0.28))
+    width = _font(size, font_path).getlength(name)
+    while width > 0.9 * w and size > 8:
+        size = int(size * 0.8)
+        width = _font(size, font_path).getlength(name)
+    left = int(rng.uniform(0.03, max(0.04, 1 - width / w - 0.03)) * w)
+    top = int(rng.uniform(0.1, 0.8) * h)
+    _draw_text(paper, name, (left, top), size, float(rng.uniform(0, 90)), font_path=font_path)
 
 
 def synth_box(

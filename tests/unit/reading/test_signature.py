@@ -88,3 +88,53 @@ def test_real_signatures_are_rarely_taken_for_a_printed_line() -> None:
         box = sigsynth.synth_box(ink, rng, hard=0.0)
         taken += signature.looks_like_printed_line(signature.extract_features(box))
     assert taken <= 0.05 * 2 * len(crops)
+
+
+def _bold_name_box(paper_level: float, rng: np.random.Generator) -> np.ndarray:
+    """A box on grey paper holding only a name typed in a bold face the first network never saw."""
+    h, w = 200, 800
+    paper = np.full((h, w), paper_level, np.float32)
+    paper[6:9, :] = paper[-9:-6, :] = 40.0
+    paper[:, 6:9] = paper[:, -9:-6] = 40.0
+    sigsynth._draw_text(
+        paper,
+        "Sofia Sjöberg",
+        (int(rng.uniform(0.1, 0.4) * w), int(rng.uniform(0.25, 0.5) * h)),
+        int(h * rng.uniform(0.2, 0.26)),
+        float(rng.uniform(0, 30)),
+        font_path="/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    )
+    paper += rng.normal(0, 3, paper.shape).astype(np.float32)
+    return np.clip(paper, 0, 255).astype(np.uint8)
+
+
+def test_the_print_trained_network_vetoes_a_bold_typed_name() -> None:
+    rng = np.random.default_rng(31)
+    boxes = [_bold_name_box(float(rng.uniform(165, 200)), rng) for _ in range(30)]
+    first = [
+        signature.network_probability(signature.network_input(b)) >= signature.decision_threshold()
+        for b in boxes
+    ]
+    assert sum(first) >= 3  # the first network alone takes some of them for signatures
+    for box, signed_by_first in zip(boxes, first, strict=True):
+        present, confidence, _ = signature.signature_presence(box)
+        assert not present
+        if signed_by_first:
+            assert confidence == signature.VETOED_CONFIDENCE  # overruled: a person looks
+
+
+def test_the_veto_spares_real_signatures() -> None:
+    rng = np.random.default_rng(32)
+    crops = [sigsynth.load_signature_ink(f) for f in datasets.signature_files("eval")]
+    kept = vetoed = 0
+    for ink in crops * 2:
+        image = signature.network_input(sigsynth.synth_box(ink, rng, hard=0.3))
+        if signature.network_probability(image) < signature.decision_threshold():
+            continue
+        weights = signature.print_network_weights()
+        if signature.network_probability(image, weights) < signature.PRINT_VETO:
+            vetoed += 1
+        else:
+            kept += 1
+    assert kept >= 30
+    assert vetoed <= 0.02 * (kept + vetoed)

@@ -104,11 +104,10 @@ def test_printed_words_are_taken_away_down_to_the_paper_not_to_white(paper: int,
 def test_a_typed_name_alone_on_grey_paper_is_not_a_signature(
     paper: int, font: str, size: int, fold: bool
 ) -> None:
-    # the network alone calls these signed (a bold font it never saw); whitening the words it
-    # found left white patches on the grey paper, which it called signed too
-    crop = _printed_name_on_grey_paper(paper, font, size, fold)
-    assert fields.signature_presence(crop)[0]
-    reading = fields.judge_signature_box(crop, MARGIN - 4)
+    # the shipped network of session 8 alone called these signed (a bold face it never saw), and
+    # whitening the words the guard found left white patches on the grey paper, which it called
+    # signed too
+    reading = fields.judge_signature_box(
+        _printed_name_on_grey_paper(paper, font, size, fold), MARGIN - 4
+    )
     assert not reading.present
-    assert reading.guard == "printed_text"
-    assert reading.confidence <= fields.DOUBT  # overruled: a person looks
