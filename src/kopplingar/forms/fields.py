@@ -543,9 +543,8 @@ def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
         return crop, 0
     out = crop.copy()
     count = 0
-    paper = round(
-        graylevels.percentile(crop, 90)
-    )  # not white: a white patch on grey paper is a shape
+    # words are filled with the paper, not white: a white patch on grey paper is a shape
+    paper = round(graylevels.percentile(crop, 90))
 
     def wordlike(word: tesseract.Word) -> bool:
         letters = sum(ch.isalpha() for ch in word.text)
