@@ -196,6 +196,18 @@ def test_not_a_form_and_hints() -> None:
     assert "company_org_number" not in hints_from_text("telefon 0701234567")  # fails Luhn
 
 
+def _assert_letter_hints(results: list[dict[str, Any]], source: str) -> None:
+    """The letter of the two tests below: no form, its org and subscription numbers as
+    low-confidence hints read from ``source``."""
+    assert len(results) == 1 and results[0]["form"]["kind"] is None
+    assert results[0]["hints_from"] == [source]
+    hints = results[0]["fields"]
+    assert hints["company_org_number"]["value"] == "556036-0793"
+    assert hints["company_org_number"]["confidence"] < 0.5
+    assert hints["subscription_number"]["value"] == "1048213"
+    FormReading.model_validate(results[0])
+
+
 def test_a_letter_gives_its_org_number_as_a_hint_without_a_tesseract_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -213,14 +225,7 @@ def test_a_letter_gives_its_org_number_as_a_hint_without_a_tesseract_process(
     draw.text((160, 520), "Angående koppling till redovisningsbyrå", font=font, fill=0)
     buf = io.BytesIO()
     page.save(buf, format="PNG", dpi=(200, 200))
-    results = read_document(buf.getvalue(), "letter.png")
-    assert len(results) == 1 and results[0]["form"]["kind"] is None
-    assert results[0]["hints_from"] == ["ocr"]
-    hints = results[0]["fields"]
-    assert hints["company_org_number"]["value"] == "556036-0793"
-    assert hints["company_org_number"]["confidence"] < 0.5
-    assert hints["subscription_number"]["value"] == "1048213"
-    FormReading.model_validate(results[0])
+    _assert_letter_hints(read_document(buf.getvalue(), "letter.png"), "ocr")
 
 
 def test_a_letter_made_on_a_computer_gives_its_hints_from_its_text_layer(
@@ -240,14 +245,7 @@ def test_a_letter_made_on_a_computer_gives_its_hints_from_its_text_layer(
     c.drawString(72, 740, "Vi vill koppla vår byrå, abonnemangsnummer: 1048213")
     c.showPage()
     c.save()
-    results = read_document(buffer.getvalue(), "letter.pdf")
-    assert len(results) == 1 and results[0]["form"]["kind"] is None
-    assert results[0]["hints_from"] == ["text_layer"]
-    hints = results[0]["fields"]
-    assert hints["company_org_number"]["value"] == "556036-0793"
-    assert hints["company_org_number"]["confidence"] < 0.5
-    assert hints["subscription_number"]["value"] == "1048213"
-    FormReading.model_validate(results[0])
+    _assert_letter_hints(read_document(buffer.getvalue(), "letter.pdf"), "text_layer")
 
 
 @pytest.mark.parametrize(

@@ -46,15 +46,24 @@ def test_held_out_signatures_are_mostly_caught() -> None:
     assert min(confidences) >= signature.decision_threshold()
 
 
-def _typed_name_box(name: str, rng: np.random.Generator) -> np.ndarray:
+def _typed_name_box(
+    name: str,
+    rng: np.random.Generator,
+    *,
+    paper_level: float = 245.0,
+    font_path: str = sigsynth.FONT,
+    height: tuple[float, float] = (0.14, 0.22),
+    palest_ink: float = 60.0,
+) -> np.ndarray:
     """A scanned box holding only a typed name (no signature), with its border."""
     h, w = 200, 800
-    paper = np.full((h, w), 245.0, np.float32)
+    paper = np.full((h, w), paper_level, np.float32)
     paper[6:9, :] = paper[-9:-6, :] = 40.0
     paper[:, 6:9] = paper[:, -9:-6] = 40.0
-    size = int(h * rng.uniform(0.14, 0.22))
+    size = int(h * rng.uniform(*height))
     at = (int(rng.uniform(0.08, 0.4) * w), int(rng.uniform(0.3, 0.6) * h))
-    sigsynth._draw_text(paper, name, at, size, float(rng.uniform(0, 60)))
+    level = float(rng.uniform(0, palest_ink))
+    sigsynth._draw_text(paper, name, at, size, level, font_path=font_path)
     paper += rng.normal(0, 3, paper.shape).astype(np.float32)
     return np.clip(paper, 0, 255).astype(np.uint8)
 
@@ -90,27 +99,20 @@ def test_real_signatures_are_rarely_taken_for_a_printed_line() -> None:
     assert taken <= 0.05 * 2 * len(crops)
 
 
-def _bold_name_box(paper_level: float, rng: np.random.Generator) -> np.ndarray:
-    """A box on grey paper holding only a name typed in a bold face the first network never saw."""
-    h, w = 200, 800
-    paper = np.full((h, w), paper_level, np.float32)
-    paper[6:9, :] = paper[-9:-6, :] = 40.0
-    paper[:, 6:9] = paper[:, -9:-6] = 40.0
-    sigsynth._draw_text(
-        paper,
-        "Sofia Sjöberg",
-        (int(rng.uniform(0.1, 0.4) * w), int(rng.uniform(0.25, 0.5) * h)),
-        int(h * rng.uniform(0.2, 0.26)),
-        float(rng.uniform(0, 30)),
-        font_path="/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    )
-    paper += rng.normal(0, 3, paper.shape).astype(np.float32)
-    return np.clip(paper, 0, 255).astype(np.uint8)
-
-
 def test_the_print_trained_network_vetoes_a_bold_typed_name() -> None:
     rng = np.random.default_rng(31)
-    boxes = [_bold_name_box(float(rng.uniform(165, 200)), rng) for _ in range(30)]
+    bold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"  # a face the first never saw
+    boxes = [
+        _typed_name_box(
+            "Sofia Sjöberg",
+            rng,
+            paper_level=float(rng.uniform(165, 200)),  # grey paper
+            font_path=bold,
+            height=(0.2, 0.26),
+            palest_ink=30.0,
+        )
+        for _ in range(30)
+    ]
     first = [
         signature.network_probability(signature.network_input(b)) >= signature.decision_threshold()
         for b in boxes
