@@ -36,11 +36,13 @@ class CombGeometry:
     cells: int
 
 
-def ink_threshold(gray: np.ndarray) -> int:
-    """Otsu, kept at least 25 levels below the paper so that noise on blank paper is not ink."""
+def ink_threshold(gray: np.ndarray, paper: float | None = None) -> int:
+    """Otsu, kept at least 25 levels below the paper so that noise on blank paper is not ink.
+    ``paper``: the image's 90th percentile, when the caller already has it."""
     cv2 = cv2_module()
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = graylevels.percentile(gray, 90)
+    if paper is None:
+        paper = graylevels.percentile(gray, 90)
     return int(min(max(otsu, 60), paper - 25))
 
 
@@ -127,9 +129,10 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
     right = min(round(geo.x0 + geo.cells * geo.cell_width) + mx, pw)
     strip = np.asarray(page[top:bottom, left:right], dtype=np.uint8)
     boxes = [_box_rect(geo, k, top, left) for k in range(geo.cells)]
-    if strip.size == 0 or int(graylevels.percentile(strip, 99.5)) - int(strip.min()) < 40:
+    top_level, paper = graylevels.percentiles(strip, 99.5, 90) if strip.size else (0.0, 0.0)
+    if strip.size == 0 or int(top_level) - int(strip.min()) < 40:
         return [np.full((max(b[3] - b[1], 1), max(b[2] - b[0], 1)), PAPER, np.uint8) for b in boxes]
-    ink = strip < ink_threshold(strip)
+    ink = strip < ink_threshold(strip, paper)
     horizontal, vertical = _printed_lines(ink, geo, top, left)
     clean = _rejoin(ink & ~horizontal & ~vertical, horizontal)
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(

@@ -101,9 +101,10 @@ def prepare_cell(cell: np.ndarray, *, lines_removed: bool = False) -> PreparedCe
     if h < 6 or w < 6:
         return blank
     # a cell without real contrast is blank whatever Otsu would say
-    if int(graylevels.percentile(gray, 99.5)) - int(gray.min()) < 40:
+    top_level, paper = graylevels.percentiles(gray, 99.5, 90)
+    if int(top_level) - int(gray.min()) < 40:
         return blank
-    ink = gray < ink_threshold(gray)
+    ink = gray < ink_threshold(gray, paper)
     if not lines_removed:
         ink = _remove_border_remnants(ink)
     ink = _drop_small_and_edge_components(ink)

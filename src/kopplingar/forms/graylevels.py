@@ -13,17 +13,23 @@ import numpy as np
 
 def percentile(gray: np.ndarray, q: float) -> float:
     """``float(np.percentile(gray, q))`` for a non-empty uint8 array (other dtypes: numpy's)."""
+    return percentiles(gray, q)[0]
+
+
+def percentiles(gray: np.ndarray, *qs: float) -> tuple[float, ...]:
+    """``percentile`` for each of ``qs``, from one histogram."""
     array = np.asarray(gray)
     if array.dtype != np.uint8 or array.size == 0:
-        return float(np.percentile(array, q))
+        return tuple(float(np.percentile(array, q)) for q in qs)
     n = array.size
     cumulative = np.cumsum(np.bincount(array.ravel(), minlength=256))
-    index = int((n - 1) * q / 100.0)
-    # numpy interpolates between the order statistics around (n - 1) * q / 100; when every one
-    # within a step of it is the same level, so is the percentile
-    lo, hi = max(index - 1, 0), min(index + 2, n - 1)
-    below = int(np.searchsorted(cumulative, lo, side="right"))
-    above = int(np.searchsorted(cumulative, hi, side="right"))
-    if below == above:
-        return float(below)
-    return float(np.percentile(array, q))
+    out: list[float] = []
+    for q in qs:
+        index = int((n - 1) * q / 100.0)
+        # numpy interpolates between the order statistics around (n - 1) * q / 100; when every
+        # one within a step of it is the same level, so is the percentile
+        lo, hi = max(index - 1, 0), min(index + 2, n - 1)
+        below = int(np.searchsorted(cumulative, lo, side="right"))
+        above = int(np.searchsorted(cumulative, hi, side="right"))
+        out.append(float(below) if below == above else float(np.percentile(array, q)))
+    return tuple(out)

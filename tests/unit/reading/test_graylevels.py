@@ -26,6 +26,7 @@ def test_percentiles_of_uint8_crops_equal_numpys(seed: int) -> None:
     crop = values.astype(np.uint8).reshape(1, n)
     for q in QS:
         assert graylevels.percentile(crop, q) == float(np.percentile(crop, q)), (n, kind, q)
+    assert graylevels.percentiles(crop, *QS) == tuple(float(np.percentile(crop, q)) for q in QS)
 
 
 def test_a_non_contiguous_view_and_other_dtypes_are_read_too() -> None:
