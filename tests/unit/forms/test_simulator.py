@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from kopplingar.forms import acroform, datasets, qrpayload, raster
 from kopplingar.forms.layout import MM, FormLayout, Rect, get_layout
 from kopplingar.forms.pdf import render_form
-from kopplingar.forms.simulator import SAMPLE_SECRET, Sample, SampleSpec, generate
+from kopplingar.forms.simulator import SAMPLE_SECRET, Sample, SampleSpec, generate, ink
 from kopplingar.forms.simulator import values as fake
 from kopplingar.forms.simulator.ink import MASTER_DPI
 
@@ -393,6 +393,24 @@ def test_only_the_eval_split_is_used() -> None:
         first = {"mnist": datasets.MNIST_EVAL_FROM, "semeion": datasets.SEMEION_EVAL_FROM}[source]
         assert int(row) >= first, g
     assert all(datasets.signature_split(name) == "eval" for name in signatures)
+
+
+def test_train_split_digits_only_inside_digits_from() -> None:
+    """Training scripts scan train-split digits through the simulator; outside that block (tests,
+    benchmarks) the eval split is back, even after an exception inside it."""
+    spec = SampleSpec(fill="handwritten", scenario="valid", capture="none")
+
+    def rows(sample: Sample) -> list[tuple[str, int]]:
+        page = sample.truth["pages"][_form_index(sample)]
+        names = [g for f in page["fields"].values() for g in f.get("glyphs", [])]
+        return [(n.split(":")[0], int(n.split(":")[1])) for n in names]
+
+    eval_from = {"mnist": datasets.MNIST_EVAL_FROM, "semeion": datasets.SEMEION_EVAL_FROM}
+    with pytest.raises(RuntimeError), ink.digits_from("train"):
+        train_rows = rows(generate(61, spec))
+        raise RuntimeError("leaves the block")
+    assert train_rows and all(row < eval_from[source] for source, row in train_rows)
+    assert all(row >= eval_from[source] for source, row in rows(generate(61, spec)))
 
 
 def test_generation_is_deterministic() -> None:

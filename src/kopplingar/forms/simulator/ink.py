@@ -4,10 +4,15 @@ look like ink but are not a signature (noise, dust, fold lines, stamp edges, a p
 All drawing happens on an upright page image at :data:`MASTER_DPI` (uint8, white paper = 255),
 at the layout's rectangles. Handwriting comes from real data sets (the ``eval`` split only, so
 readers are measured on writers they never trained on): MNIST and Semeion digits, signature crops.
+The one exception is :func:`digits_from`, which training scripts use to scan ``train``-split digits
+through this same simulator (the reader's own comb cells as training data).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -107,11 +112,19 @@ class DigitPool:
     names: list[str]  # "mnist:4123" or "semeion:1300": data set and row in the original file
 
     @staticmethod
-    @lru_cache(maxsize=1)
     def eval_split() -> DigitPool:
-        digits = datasets.handwritten_digits("eval")
+        return DigitPool.of_split("eval")
+
+    @staticmethod
+    @lru_cache(maxsize=2)
+    def of_split(split: datasets.Split) -> DigitPool:
+        digits = datasets.handwritten_digits(split)
         names: list[str] = []
-        counters = {"mnist": datasets.MNIST_EVAL_FROM, "semeion": datasets.SEMEION_EVAL_FROM}
+        counters = (
+            {"mnist": datasets.MNIST_EVAL_FROM, "semeion": datasets.SEMEION_EVAL_FROM}
+            if split == "eval"
+            else {"mnist": 0, "semeion": 0}
+        )
         for source in digits.source:
             names.append(f"{source}:{counters[source]}")
             counters[source] += 1
@@ -122,6 +135,20 @@ class DigitPool:
             for src in ("mnist", "semeion")
         }
         return DigitPool(digits.images, by_label, names)
+
+
+_DIGIT_SPLIT: ContextVar[datasets.Split] = ContextVar("digit_split", default="eval")
+
+
+@contextmanager
+def digits_from(split: datasets.Split) -> Iterator[None]:
+    """Handwrite comb digits from ``split`` inside the block (``train`` only for training data:
+    tests and benchmarks must keep the default, the eval split)."""
+    token = _DIGIT_SPLIT.set(split)
+    try:
+        yield
+    finally:
+        _DIGIT_SPLIT.reset(token)
 
 
 def _digit_alpha(
@@ -165,7 +192,7 @@ def draw_comb(
 ) -> dict[str, Any]:
     """Handwrite ``value`` into a comb field: digits one per box (skipping printed separators,
     whose character the value carries), sometimes large or off-centre enough to touch the border."""
-    pool = DigitPool.eval_split()
+    pool = DigitPool.of_split(_DIGIT_SPLIT.get())
     chars = [ch for ch in value]
     cells = spec.cell_rects()
     digit_cells = spec.digit_cells()
