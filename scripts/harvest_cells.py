@@ -57,6 +57,15 @@ def _labels(truth: dict[str, Any], cells: int) -> list[int]:
     return labels
 
 
+def _glyphs_by_box(truth: dict[str, Any], separators: tuple[int, ...]) -> dict[int, str]:
+    """Which data-set glyph (``"mnist:123"``) the simulator wrote into each box: it skips the
+    boxes of printed separators, whose character the value carries."""
+    if truth["fill"] != "handwritten":
+        return {}
+    boxes = [i for i in truth["cells"] if i not in separators]
+    return dict(zip(boxes, truth["glyphs"], strict=True))
+
+
 def harvest_seed(seed: int, split: str, fill: str | None) -> dict[str, list[Any]]:
     """The comb cells of one generated document (none if its form is not found)."""
     spec = SampleSpec(fill=fill)
@@ -91,7 +100,7 @@ def harvest_seed(seed: int, split: str, fill: str | None) -> dict[str, list[Any]
             crops = fields.comb_cells(found.aligned, layout, spec_field, align.WORK_DPI)
             images, scalars, has_ink = digits.prepare_batch(crops, lines_removed=True)
             labels = _labels(truth, len(crops))
-            glyph_of = dict(zip(truth.get("cells", ()), truth.get("glyphs", ()), strict=False))
+            glyph_of = _glyphs_by_box(truth, spec_field.separators)
             start = len(out["labels"])
             for k in range(len(crops)):
                 out["images"].append((images[k, 0] * 255).round().astype(np.uint8))

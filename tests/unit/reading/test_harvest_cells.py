@@ -33,6 +33,17 @@ def test_handwritten_digits_are_labelled_in_the_boxes_they_were_written_in(
     assert harvest._labels(truth, 8) == [EMPTY, EMPTY, 5, 2, 3, 1, EMPTY, EMPTY]
 
 
+def test_each_glyph_is_named_for_its_own_box_past_the_printed_dash(harvest: ModuleType) -> None:
+    truth = {
+        "fill": "handwritten",
+        "value": "55-6",
+        "cells": [0, 1, 2, 3],
+        "glyphs": ["mnist:1", "mnist:2", "semeion:3"],
+    }
+    assert harvest._glyphs_by_box(truth, (2,)) == {0: "mnist:1", 1: "mnist:2", 3: "semeion:3"}
+    assert harvest._glyphs_by_box({"fill": "typed", "value": "556"}, (2,)) == {}
+
+
 def test_typed_digits_fill_from_the_left_and_a_printed_dash_box_is_empty(
     harvest: ModuleType,
 ) -> None:
@@ -78,6 +89,13 @@ def test_one_scan_gives_every_comb_box_with_its_digit(harvest: ModuleType) -> No
     eval_from = {"mnist": datasets.MNIST_EVAL_FROM, "semeion": datasets.SEMEION_EVAL_FROM}
     glyphs = [g for g in out["glyphs"] if g]
     assert glyphs and all(int(g.split(":")[1]) < eval_from[g.split(":")[0]] for g in glyphs)
+    # each box's glyph is a data-set row of the digit labelled in that box
+    train = datasets.handwritten_digits("train")
+    first_row = {"mnist": 0, "semeion": train.source.index("semeion")}
+    for glyph, label in zip(out["glyphs"], out["labels"], strict=True):
+        if glyph:
+            source, row = glyph.split(":")
+            assert train.labels[first_row[source] + int(row)] == label, glyph
     # most boxes the simulator wrote a digit into reach the network with ink
     written = [
         ink for ink, label in zip(out["has_ink"], out["labels"], strict=True) if label != EMPTY

@@ -112,10 +112,6 @@ class DigitPool:
     names: list[str]  # "mnist:4123" or "semeion:1300": data set and row in the original file
 
     @staticmethod
-    def eval_split() -> DigitPool:
-        return DigitPool.of_split("eval")
-
-    @staticmethod
     @lru_cache(maxsize=2)
     def of_split(split: datasets.Split) -> DigitPool:
         digits = datasets.handwritten_digits(split)
