@@ -28,17 +28,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-from torch.nn import functional
 from train_digits import (
     EMPTY_SHARE,
     PRINTED_SHARE,
     Net,
-    batch_affine,
     build,
     calibration,
     export,
     fit_temperature,
     softmax,
+    train_epoch,
+    validation_cells,
     validation_rows,
 )
 
@@ -133,16 +133,7 @@ def synthetic(
         rng=rng,
         augment=True,
     )
-    vi, vs, vy = build(
-        [glyphs[i] for i in val_idx],
-        train.labels[val_idx],
-        semeion[val_idx],
-        copies=4,
-        printed=800,
-        empty=1500,
-        rng=np.random.default_rng(1000),
-        augment=False,
-    )
+    vi, vs, vy = validation_cells(glyphs, train.labels, semeion, val_idx)
     return {"x": xi, "s": xs, "y": y}, {"x": vi, "s": vs, "y": vy}
 
 
@@ -200,17 +191,7 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
         for m in net.modules():  # frozen statistics: the folded model has no batch statistics
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.eval()
-        perm = torch.randperm(len(ty), generator=gen)
-        total = 0.0
-        for b in range(0, len(ty), batch):
-            idx = perm[b : b + batch]
-            xb = tx[idx] if args.no_affine else batch_affine(tx[idx], gen)
-            loss = functional.cross_entropy(net(xb, ts[idx]), ty[idx], label_smoothing=0.02)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
+        total = train_epoch(net, opt, sched, (tx, ts, ty), gen, batch, affine=not args.no_affine)
         net.eval()
         acc_h, acc_s = accuracy(net, h_val)[0], accuracy(net, s_val)[0]
         print(

@@ -66,19 +66,16 @@ def _glyphs_by_box(truth: dict[str, Any], separators: tuple[int, ...]) -> dict[i
     return dict(zip(boxes, truth["glyphs"], strict=True))
 
 
+def _no_cells() -> dict[str, list[Any]]:
+    return {"images": [], "scalars": [], "labels": [], "has_ink": [], "glyphs": [], "fields": []}
+
+
 def harvest_seed(seed: int, split: str, fill: str | None) -> dict[str, list[Any]]:
     """The comb cells of one generated document (none if its form is not found)."""
     spec = SampleSpec(fill=fill)
     with ink.digits_from(split):  # type: ignore[arg-type]
         sample = generate(seed, spec)
-    out: dict[str, list[Any]] = {
-        "images": [],
-        "scalars": [],
-        "labels": [],
-        "has_ink": [],
-        "glyphs": [],
-        "fields": [],
-    }
+    out = _no_cells()
     if sample.truth["scenario"] in SKIPPED_SCENARIOS:
         return out
     try:
@@ -116,14 +113,7 @@ def harvest_seed(seed: int, split: str, fill: str | None) -> dict[str, list[Any]
 
 def _job(args: tuple[int, int, str, str | None]) -> dict[str, list[Any]]:
     start, count, split, fill = args
-    merged: dict[str, list[Any]] = {
-        "images": [],
-        "scalars": [],
-        "labels": [],
-        "has_ink": [],
-        "glyphs": [],
-        "fields": [],
-    }
+    merged = _no_cells()
     for seed in range(start, start + count):
         part = harvest_seed(seed, split, fill)
         offset = len(merged["labels"])
