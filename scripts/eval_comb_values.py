@@ -21,11 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from kopplingar.forms import digits, fields
-from kopplingar.forms.layout import (
-    SUBSCRIPTION_MAX_DIGITS,
-    SUBSCRIPTION_MIN_DIGITS,
-    get_layout,
-)
+from kopplingar.forms.layout import get_layout
 from kopplingar.forms.reader import canonical
 
 GROUPS = {"company_org_number": "org", "bureau_org_number": "org", "subscription_number": "sub"}
@@ -39,28 +35,11 @@ def probabilities(
     digits.MODEL_PATH = model
     digits._members.cache_clear()
     try:
-        probs = np.zeros((len(images), digits.N_CLASSES), np.float32)
-        probs[~ink, digits.EMPTY] = 1.0
-        x = images[ink][:, None].astype(np.float32) / 255.0
-        total = np.zeros((len(x), digits.N_CLASSES), np.float32)
-        members = digits._members()
-        for wts in members:
-            z = digits.logits(x, scalars[ink], wts) / float(wts["temperature"][0])
-            total += digits._softmax(z)
-        probs[ink] = total / len(members)
-        return probs
+        x = images[:, None].astype(np.float32) / 255.0
+        return digits.network_probabilities(x, scalars, ink)
     finally:
         digits.MODEL_PATH = saved
         digits._members.cache_clear()
-
-
-def decode(name: str, probs: np.ndarray, today: dt.date) -> fields.FieldReading:
-    spec = get_layout("connect", "1").field(name)
-    if name.endswith("org_number"):
-        return fields.read_org(probs, spec)
-    if name == "subscription_number":
-        return fields.read_subscription(probs, SUBSCRIPTION_MIN_DIGITS, SUBSCRIPTION_MAX_DIGITS)
-    return fields.read_date(probs, spec, today)
 
 
 def main() -> None:
@@ -100,7 +79,8 @@ def main() -> None:
                 group = "sub-" + max(pens, key=pens.count)
             elif fill != "handwritten":
                 group += "-" + fill
-            reading = decode(name, probs[a:b], today)
+            spec = get_layout("connect", "1").field(name)
+            reading = fields.decode_comb(spec, probs[a:b], today)
             ok = canonical(name, reading.value) == canonical(name, value)
             oks.append(ok)
             count[group] += 1

@@ -178,8 +178,7 @@ def main() -> None:  # noqa: PLR0915 - one linear training story
     net.eval()
     before = (accuracy(net, h_val)[0], accuracy(net, s_val)[0])
     print(f"start: harvested val {before[0]:.4f}, synthetic val {before[1]:.4f}", flush=True)
-    params = [p for n, p in net.named_parameters()]
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=5e-4)
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=5e-4)
     batch = 128
     steps = args.epochs * ((len(fit["y"]) + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, args.lr, total_steps=steps, pct_start=0.1)

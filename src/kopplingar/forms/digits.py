@@ -218,7 +218,15 @@ def classify_batch(
     if not cells:
         return np.zeros((0, N_CLASSES), np.float32), np.zeros((0, 3), np.float32), np.zeros(0, bool)
     images, scalars, has_ink = prepare_batch(cells, lines_removed=lines_removed)
-    probs = np.zeros((len(cells), N_CLASSES), np.float32)
+    return network_probabilities(images, scalars, has_ink), scalars, has_ink
+
+
+def network_probabilities(
+    images: np.ndarray, scalars: np.ndarray, has_ink: np.ndarray
+) -> np.ndarray:
+    """Calibrated probabilities (n, 11) of prepared cells (``prepare_batch``): the model's
+    networks averaged, each with its temperature; a cell without ink is EMPTY."""
+    probs = np.zeros((len(images), N_CLASSES), np.float32)
     probs[~has_ink, EMPTY] = 1.0
     if has_ink.any():
         members = _members()
@@ -227,4 +235,4 @@ def classify_batch(
             temperature = float(wts["temperature"][0])
             total += _softmax(logits(images[has_ink], scalars[has_ink], wts) / temperature)
         probs[has_ink] = total / len(members)
-    return probs, scalars, has_ink
+    return probs

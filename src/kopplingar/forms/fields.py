@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kopplingar.forms import combs, digits, graylevels, numbers, tesseract
-from kopplingar.forms.layout import MM, FieldSpec, FormLayout
+from kopplingar.forms.layout import (
+    MM,
+    SUBSCRIPTION_MAX_DIGITS,
+    SUBSCRIPTION_MIN_DIGITS,
+    FieldSpec,
+    FormLayout,
+)
 from kopplingar.forms.opencv import cv2_module
 from kopplingar.forms.signature import looks_like_printed_line, signature_presence
 
@@ -252,10 +258,18 @@ def looks_typed(heights: list[float]) -> bool:
     return float(np.mean(np.abs(hs - median) <= TYPED_HEIGHT_TOLERANCE * median)) >= TYPED_SHARE
 
 
+def decode_comb(spec: FieldSpec, probs: np.ndarray, today: dt.date | None = None) -> FieldReading:
+    """A comb's value from its cells' probabilities, by the field's rule: Luhn for org numbers,
+    length for the subscription number, a plausible calendar date for sign dates."""
+    if spec.name.endswith("org_number"):
+        return read_org(probs, spec)
+    if spec.name == "subscription_number":
+        return read_subscription(probs, SUBSCRIPTION_MIN_DIGITS, SUBSCRIPTION_MAX_DIGITS)
+    return read_date(probs, spec, today)
+
+
 def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, FieldReading]:
     """Every comb field of the page, classified in one batch."""
-    from kopplingar.forms.layout import SUBSCRIPTION_MAX_DIGITS, SUBSCRIPTION_MIN_DIGITS
-
     specs = [f for f in layout.fields if f.type == "comb"]
     cells: list[np.ndarray] = []
     spans: list[tuple[int, int]] = []
@@ -278,13 +292,7 @@ def read_combs(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         if not sure and typed:
             evidence, seen = tesseract_cell_evidence(cells[a:b])
             p = fuse(p, evidence)
-        if spec.name.endswith("org_number"):
-            out[spec.name] = read_org(p, spec)
-        elif spec.name == "subscription_number":
-            out[spec.name] = read_subscription(p, SUBSCRIPTION_MIN_DIGITS, SUBSCRIPTION_MAX_DIGITS)
-        else:
-            out[spec.name] = read_date(p, spec)
-        reading = out[spec.name]
+        reading = out[spec.name] = decode_comb(spec, p)
         if sure or not typed:  # each its own calibration group: tesseract was not asked
             reading.kind += "+sure" if sure else "+handwritten"
             continue
