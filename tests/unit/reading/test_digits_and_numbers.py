@@ -230,3 +230,13 @@ def test_a_stroke_near_the_edge_of_a_line_free_cell_is_kept() -> None:
     assert not digits.prepare_cell(cell).has_ink
     kept = digits.prepare_cell(cell, lines_removed=True)
     assert kept.has_ink and kept.scalars[1] > 0.6  # the whole stroke's height
+
+
+def test_networks_run_with_one_blas_thread() -> None:
+    """Extra BLAS threads spin on the core of the other worker; the first network run stops that."""
+    from threadpoolctl import threadpool_info
+
+    digits.classify_cells([np.full((40, 40), 255, np.uint8)])
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas, "numpy's BLAS was not found"
+    assert all(pool["num_threads"] == 1 for pool in blas)
