@@ -404,6 +404,34 @@ def _clean_text_crop(crop: np.ndarray) -> np.ndarray:
     return np.pad(out, 12, constant_values=255)  # tesseract wants a white margin
 
 
+def _text_line_image(crop: np.ndarray) -> np.ndarray:
+    """The cleaned line in gray, not black and white: tesseract's LSTM reads the anti-aliased
+    edges (l against i, å against a, rn against m) that binarising throws away. What the cleaner
+    kept as ink (grown by two pixels, so the edges stay), less flat dashes in the outer quarters
+    of the crop (what is left of a broken box border; a hyphen or underscore sits on the line of
+    text), is contrast-stretched from the darkest ink to the paper; everything else is white.
+    On the names and e-mail addresses of generated dev scans (seeds 640000-640199 and
+    650000-650199) 999 instead of 952 of 1,066 typed values were read exactly, 32 instead of 27
+    of 474 handwritten ones, and 126 instead of 127 of 130 empty boxes read as empty, for about
+    8 % more time on text lines."""
+    clean = _clean_text_crop(crop)
+    if crop.size == 0:
+        return clean
+    cv2 = cv2_module()
+    ink_mask = (clean[12:-12, 12:-12] < 128).astype(np.uint8)
+    h = ink_mask.shape[0]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink_mask, 8)
+    for i in range(1, n):
+        _, y, bw, bh, _ = stats[i]
+        if bh <= 4 and bw >= 12 and (y + bh <= 0.25 * h or y >= 0.75 * h):
+            ink_mask[labels == i] = 0
+    ink, paper = graylevels.percentiles(crop, 1, 90)
+    stretched = np.clip((crop.astype(np.float32) - ink) * (255.0 / max(paper - ink, 1.0)), 0, 255)
+    kept = cv2.dilate(ink_mask, np.ones((5, 5), np.uint8))
+    gray = np.where(kept > 0, stretched, 255).astype(np.uint8)
+    return np.pad(gray, 12, constant_values=255)
+
+
 def _ink_columns(crop: np.ndarray, margin: int = 12) -> np.ndarray:
     """A cleaned line crop narrowed to the columns with ink and a white margin: tesseract reads
     the whole width of a single-line crop, blank paper too (15 % of its time on name boxes)."""
@@ -435,7 +463,7 @@ def read_texts(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
     for name in names:
         spec = layout.field(name)
         # a little larger than the box: handwriting leaves it; the cleaner removes the border
-        crops.append(_clean_text_crop(_crop(page, layout, _px(layout, spec.rect, dpi, 0.6))))
+        crops.append(_text_line_image(_crop(page, layout, _px(layout, spec.rect, dpi, 0.6))))
     # Swedish data for names; e-mail addresses through the English model, which knows "@"
     results = [
         _line_words(crop, "eng" if name == "contact_email" else "swe")
@@ -447,8 +475,10 @@ def read_texts(page: np.ndarray, layout: FormLayout, dpi: float) -> dict[str, Fi
         text = result.text.strip(" |_.,:;'\"")
         if name == "contact_email":
             text = text.replace(" ", "")
-        if not any(ch.isalnum() for ch in text):
-            text = ""  # dashes and strokes (a box's remains, a crossed-out line) are no value
+        if sum(ch.isalnum() for ch in text) < 2:
+            # dashes and strokes (a box's remains, a crossed-out line) are no value, and one
+            # letter (a border's remnant read as I) is no name or address either
+            text = ""
         if blank or not text:
             out[name] = FieldReading(None, 0.95 if blank else 0.3, "text", {"blank": blank})
         else:

@@ -130,3 +130,39 @@ def test_a_text_field_read_as_dashes_only_has_no_value(monkeypatch: pytest.Monke
     out = fields.read_texts(page, layout, dpi)
     assert out["contact_email"].value is None and out["contact_email"].confidence == 0.3
     assert out["company_name"].value == "Karl"
+
+
+def test_a_text_line_is_read_in_gray_without_the_borders_remnants() -> None:
+    from kopplingar.forms import fields
+
+    text = _line("anna-karin_berg@lilla.se", size=22)
+    crop = np.full((text.shape[0] + 40, text.shape[1]), 235, np.uint8)  # grey paper
+    crop[20:-20] = np.minimum(crop[20:-20], text)
+    for x in range(0, crop.shape[1] - 30, 45):  # a broken box border above and below the line
+        crop[3:5, x : x + 30] = 40
+        crop[-5:-3, x : x + 30] = 40
+    image = fields._text_line_image(crop)
+    inner = image[12:-12, 12:-12]
+    assert image.shape == (crop.shape[0] + 24, crop.shape[1] + 24)
+    assert inner[:8].min() == 255 and inner[-8:].min() == 255  # the dashes are gone
+    edges = inner[(inner > 40) & (inner < 215)]
+    assert edges.size > 100  # anti-aliased letter edges kept, not thresholded away
+    line = fields._line_words(image, "eng")
+    assert line.text == "anna-karin_berg@lilla.se"  # hyphen and underscore kept on the line
+
+
+def test_one_letter_is_no_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kopplingar.forms import fields
+    from kopplingar.forms.layout import get_layout
+
+    layout, dpi = get_layout("connect"), 200.0
+    page = np.full((2339, 1654), 255, np.uint8)
+    for name in fields.TEXT_FIELDS:
+        box = layout.rect_px(layout.field(name).rect, dpi)
+        y = round((box.y0 + box.y1) / 2)
+        page[y - 12 : y + 12, round(box.x0) + 40 : round(box.x0) + 44] = 0  # a lone stroke
+    reads = {"eng": tesseract.LineResult("I", 0.4), "swe": tesseract.LineResult("Al", 0.9)}
+    monkeypatch.setattr(fields, "_line_words", lambda crop, lang: reads[lang])
+    out = fields.read_texts(page, layout, dpi)
+    assert out["contact_email"].value is None
+    assert out["company_name"].value == "Al"
