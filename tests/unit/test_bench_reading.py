@@ -31,19 +31,15 @@ def test_a_stopped_run_is_reported_from_its_own_checkpoints(
     assert "100.0% (2)" in text  # one scored kind per worker file
 
 
-def test_the_readers_memory_is_reported_apart_from_the_baselines(
+def test_the_peak_memory_is_the_readers_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The baseline's tesseract processes are children; their peak is not the reader's."""
+    """Not the baseline's tesseract processes (children), whose figure Linux inflates."""
     import resource
 
     monkeypatch.setattr(reading, "CACHE", tmp_path / "scans")
     outcome = reading.run(1, 640_000, True, progress=False)
     assert outcome["baseline_pages"] >= 1
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    assert outcome["peak_rss_mib"] <= own
-    assert 0 < outcome["baseline_rss_mib"] <= children
-    text = reading.report({**outcome, "quiet": True})
-    assert "peak RSS (largest reader worker)" in text
-    assert "peak RSS of a baseline tesseract process" in text
+    assert 0 < outcome["peak_rss_mib"] <= own
+    assert "peak RSS (largest reader worker)" in reading.report({**outcome, "quiet": True})
