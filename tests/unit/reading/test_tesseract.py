@@ -140,7 +140,8 @@ def test_a_text_line_is_read_in_gray_without_the_borders_remnants() -> None:
     crop[20:-20] = np.minimum(crop[20:-20], text)
     for x in range(0, crop.shape[1] - 30, 45):  # a broken box border above and below the line
         crop[3:5, x : x + 30] = 40
-        crop[-5:-3, x : x + 30] = 40
+    for x in range(0, crop.shape[1] - 10, 14):  # a jagged one: short steps, none 12 px long
+        crop[-6 + (x // 14) % 2 : -3 + (x // 14) % 2, x : x + 10] = 40
     image = fields._text_line_image(crop)
     inner = image[12:-12, 12:-12]
     assert image.shape == (crop.shape[0] + 24, crop.shape[1] + 24)
@@ -166,3 +167,21 @@ def test_one_letter_is_no_name(monkeypatch: pytest.MonkeyPatch) -> None:
     out = fields.read_texts(page, layout, dpi)
     assert out["contact_email"].value is None
     assert out["company_name"].value == "Al"
+
+
+def test_a_line_single_line_mode_gives_up_on_is_read_as_a_block() -> None:
+    """A typed name cropped from a generated dev scan (seed 640109, bureau signer), remains of
+    its box border above and below: tesseract's single-line mode finds no word in it at all."""
+    from pathlib import Path
+
+    from kopplingar.forms import fields
+
+    crop = np.array(
+        Image.open(Path(__file__).parent / "data" / "line-single-line-mode-gives-up.png")
+    )
+    image = fields._text_line_image(crop)
+    single = tesseract.ocr_words(
+        fields._ink_columns(image), "swe", psm=tesseract.PSM_SINGLE_LINE, dark_on_white=True
+    )
+    assert not any(w.text for w in single)  # the case this retry is for
+    assert fields._line_words(image, "swe").text == "Oskar Lundqvist"
