@@ -421,13 +421,11 @@ def _without_border_dashes(ink: np.ndarray) -> np.ndarray:
         band = "top" if y + bh <= 0.25 * h else "bottom" if y >= 0.75 * h else ""
         if band:
             bands[band].append(i)
-    drop = [
-        i
-        for members in bands.values()
-        for i in members
-        if stats[i, cv2.CC_STAT_WIDTH] >= 12
-        or sum(int(stats[j, cv2.CC_STAT_WIDTH]) for j in members) >= 0.25 * w
-    ]
+    drop: list[int] = []
+    for members in bands.values():
+        widths = stats[members, cv2.CC_STAT_WIDTH]
+        runs_along = int(widths.sum()) >= 0.25 * w
+        drop += [i for i, width in zip(members, widths, strict=True) if runs_along or width >= 12]
     if not drop:
         return ink
     out = ink.copy()
