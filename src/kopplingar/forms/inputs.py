@@ -170,6 +170,8 @@ def _frame_to_page(img: Image.Image, limits: Limits, frame: int) -> Page:
         raise InputError("broken", f"frame {frame + 1} has zero size")
     if w * h > limits.max_pixels_per_page:
         raise InputError("too_large", f"frame {frame + 1} is {w}×{h} pixels")
+    if img.format == "JPEG" and img.mode == "RGB":
+        img.draft("L", img.size)  # the decoder's own luma: no colour conversion (a third faster)
     img.load()
     dpi_info = img.info.get("dpi")
     dpi: float | None = None

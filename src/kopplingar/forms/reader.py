@@ -25,9 +25,11 @@ from kopplingar.forms import page_geometry as geometry
 from kopplingar.forms.inputs import Document, InputError, Limits, load_pages
 from kopplingar.forms.layout import (
     FIELD_NAMES,
+    KINDS,
     SUPPORTED_VERSIONS,
     FormKind,
     FormLayout,
+    Rect,
     UnknownFormError,
     get_layout,
 )
@@ -49,6 +51,14 @@ def _secret() -> bytes | None:
         return Settings().secret_bytes()
     except Exception:  # without a key, form ids are reported unverifiable
         return None
+
+
+@lru_cache(maxsize=1)
+def _read_regions() -> tuple[Rect, ...]:
+    """Where any supported layout has something to read: all the warp needs to cover (the QR
+    code may name another kind than the markers, and that kind's layout is read then)."""
+    layouts = [get_layout(k, v) for k in KINDS for v in SUPPORTED_VERSIONS]
+    return tuple(align.read_regions(*layouts))
 
 
 @dataclass
@@ -166,7 +176,7 @@ def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
     alignment, _ = align.find_form(image)
     if alignment is not None:
         layout = get_layout(alignment.kind)
-        aligned = align.warp(image, alignment, layout)
+        aligned = align.warp(image, alignment, layout, _read_regions())
         qr = interpret_qr(qrread.read_aligned(aligned, layout, align.WORK_DPI), secret)
         return FoundForm(0, alignment, aligned, layout, qr, (image.shape[1], image.shape[0]))
     hit = qrread.search_page(align.to_gray(image))
@@ -181,7 +191,7 @@ def _locate(image: np.ndarray, secret: bytes | None) -> FoundForm | None:
     alignment = align.align_from_quad(hit.corners, target, qr.kind)
     if alignment is None:
         return None
-    warped = align.warp(image, alignment, layout)
+    warped = align.warp(image, alignment, layout, _read_regions())
     return FoundForm(0, alignment, warped, layout, qr, (image.shape[1], image.shape[0]))
 
 

@@ -352,3 +352,55 @@ def test_wall_time_limit_gives_a_reason() -> None:
     path = SAMPLES / "01-connect-valid-typed-scan.pdf"
     results = read_document(path.read_bytes(), path.name, deadline_s=0.0)
     assert results[0]["form"]["kind"] is None and results[0]["reason"] == "timeout"
+
+
+def test_only_what_the_reader_crops_is_warped_and_it_matches_the_whole_page_warp() -> None:
+    from kopplingar.forms import reader
+    from kopplingar.forms.layout import get_layout
+
+    image = _typed_disconnect_page()
+    alignment, _ = align.find_form(image)
+    assert alignment is not None
+    layout = get_layout(alignment.kind)
+    whole = align.warp(image, alignment, layout)
+    regions = reader._read_regions()
+    part = align.warp(image, alignment, layout, regions)
+    assert part.shape == whole.shape
+    covered = np.zeros(whole.shape, bool)
+    for rect in regions:
+        x0, y0, x1, y1 = align.region_px(layout, rect)
+        covered[y0:y1, x0:x1] = True
+    # every field, tick box, signature box and the QR code lies in a warped region
+    for name, rect in layout.all_rects():
+        if not name.startswith(("marker:", "block:")):
+            assert covered[layout.rect_px(rect, align.WORK_DPI).slices()].all(), name
+    # the same pixels there (the shifted matrix may round a rare pixel the other way), paper
+    # elsewhere, and far less of the page warped
+    diff = np.abs(whole.astype(int) - part.astype(int))[covered]
+    assert diff.max() <= 1 and np.count_nonzero(diff) < 0.005 * diff.size
+    assert (part[~covered] == 255).all()
+    assert np.count_nonzero(whole[~covered] < 128) > 10_000  # the printed text left out
+    assert 0.3 < covered.mean() < 0.7
+
+
+def test_the_detection_copy_shrunk_by_whole_factors_first_finds_the_same_corners(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = _typed_disconnect_page()
+    cv2 = cv2_module()
+    big = cv2.resize(image, None, fx=1.7, fy=1.7, interpolation=cv2.INTER_CUBIC)  # ~340 dpi
+    found = {
+        side: align.detect_markers(page) for side, page in (("200 dpi", image), ("340 dpi", big))
+    }
+
+    def one_step(gray: np.ndarray, scale: float) -> np.ndarray:
+        h, w = gray.shape
+        size = (round(w * scale), round(h * scale))
+        return np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA))
+
+    monkeypatch.setattr(align, "_shrunk", one_step)
+    for side, page in (("200 dpi", image), ("340 dpi", big)):
+        reference = align.detect_markers(page)
+        assert set(found[side]) == set(reference) and len(reference) == 4, side
+        for marker, corners in reference.items():
+            assert np.abs(found[side][marker] - corners).max() < 0.1, side

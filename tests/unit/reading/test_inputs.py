@@ -217,3 +217,17 @@ def test_sniffing_ignores_names() -> None:
     assert sniff(b"\xef\xbb\xbf junk then %PDF-1.4") == "pdf"
     assert sniff(b"II*\x00....") == "tiff" and sniff(b"MM\x00*....") == "tiff"
     assert sniff(b"PK\x03\x04") is None
+
+
+def test_a_colour_jpeg_is_decoded_to_its_gray_luma() -> None:
+    rng = np.random.default_rng(3)
+    colours = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    rgb = Image.fromarray(np.kron(colours, np.ones((4, 4, 1), np.uint8)))
+    buffer = io.BytesIO()
+    rgb.save(buffer, format="JPEG", quality=95, dpi=(200, 200))
+    page = load_pages(buffer.getvalue(), "scan.jpg", FAST).pages[0]
+    reference = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("L"), np.int16)
+    assert page.image.shape == (240, 320) and round(page.dpi or 0) == 200
+    # saturated colours clip differently in the decoder's luma than after RGB: a few levels
+    diff = np.abs(page.image.astype(np.int16) - reference)
+    assert diff.mean() < 0.5 and np.percentile(diff, 99) <= 4 and diff.max() <= 16
