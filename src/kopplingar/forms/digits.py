@@ -54,34 +54,25 @@ def _drop_small_and_edge_components(ink: np.ndarray) -> np.ndarray:
     """Remove specks and small fragments lying entirely in the edge band (border leftovers)."""
     cv2 = cv2_module()
     h, w = ink.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     min_area = max(3, int(0.002 * h * w))
     band_h, band_w = h * 0.12, w * 0.12
-    keep = np.zeros(n, dtype=bool)
-    for i in range(1, n):
-        x, y, bw, bh, area = stats[i]
-        if area < min_area:
-            continue
-        in_top_or_bottom = y + bh <= band_h or y >= h - band_h
-        in_left_or_right = x + bw <= band_w or x >= w - band_w
-        if (in_top_or_bottom or in_left_or_right) and area < 0.01 * h * w:
-            continue
-        keep[i] = True
+    x, y, bw, bh, area = (stats[:, k] for k in range(5))
+    in_top_or_bottom = (y + bh <= band_h) | (y >= h - band_h)
+    in_left_or_right = (x + bw <= band_w) | (x >= w - band_w)
+    keep = (area >= min_area) & ~((in_top_or_bottom | in_left_or_right) & (area < 0.01 * h * w))
+    keep[0] = False  # the background
     # pieces of a neighbouring box's digit reach into a crop taken with a margin: a smaller
     # component cut by the crop edge and lying wholly in that side's outer band is not this cell's
-    kept = [i for i in range(1, n) if keep[i]]
-    if len(kept) > 1:
-        largest = max(int(stats[i][4]) for i in kept)
-        for i in kept:
-            x, y, bw, bh, area = stats[i]
-            if area >= 0.4 * largest:
-                continue
-            cut_left = x == 0 and x + bw <= w * 0.25
-            cut_right = x + bw == w and x >= w * 0.75
-            cut_top = y == 0 and y + bh <= h * 0.25
-            cut_bottom = y + bh == h and y >= h * 0.75
-            if cut_left or cut_right or cut_top or cut_bottom:
-                keep[i] = False
+    if int(keep.sum()) > 1:
+        largest = int(area[keep].max())
+        cut = (
+            ((x == 0) & (x + bw <= w * 0.25))
+            | ((x + bw == w) & (x >= w * 0.75))
+            | ((y == 0) & (y + bh <= h * 0.25))
+            | ((y + bh == h) & (y >= h * 0.75))
+        )
+        keep &= ~(cut & (area < 0.4 * largest))
     return np.asarray(keep[labels])
 
 

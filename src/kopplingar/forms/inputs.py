@@ -178,5 +178,5 @@ def _frame_to_page(img: Image.Image, limits: Limits, frame: int) -> Page:
     if dpi_info and isinstance(dpi_info, tuple) and dpi_info and float(dpi_info[0]) > 1:
         dpi = float(dpi_info[0])
     upright = ImageOps.exif_transpose(img) if frame == 0 else img
-    gray = upright.convert("L")
+    gray = upright if upright.mode == "L" else upright.convert("L")  # (convert would copy)
     return Page(image=np.array(gray, dtype=np.uint8), dpi=dpi)

@@ -136,7 +136,9 @@ def _features(flat: np.ndarray) -> SignatureFeatures:
     keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     if not keep:
         return SignatureFeatures(0, 0, 0, 0, 0)
-    clean = np.isin(labels, keep)
+    keep_mask = np.zeros(n, bool)
+    keep_mask[keep] = True
+    clean = keep_mask[labels]
     total = float(clean.sum())
     kept = stats[keep].astype(np.float64)
     heights = kept[:, cv2.CC_STAT_HEIGHT]
