@@ -254,8 +254,8 @@ def warp(
 ) -> np.ndarray:
     """The page upright on the layout at WORK_DPI (outside the image: white paper). With
     ``regions``, only those rectangles (grown by ``READ_MARGIN_MM``) are warped and the rest of
-    the page is left white: the reader crops nothing else, and the fields are about a third of
-    the page."""
+    the page is left white: the reader crops nothing else, and the regions are about half of
+    the page (10 → 6 ms a page on 54 dev pages)."""
     cv2 = cv2_module()
     width, height = layout.page_size_px(WORK_DPI)
     gray = to_gray(image)
