@@ -24,6 +24,7 @@ ORG_NUMBER_LENGTH = 10
 _LUHN_DOUBLE = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9]  # digit sum of 2*d
 _LUHN_DOUBLE_ARRAY = np.array(_LUHN_DOUBLE)
 _DIGITS = np.arange(10)
+_DIGIT_CHARS = "0123456789"
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,10 @@ def _k_best_runs(
     beams: list[tuple[float, str]] = [(0.0, "")]
     out: list[list[tuple[float, str]]] = []
     for i in range(start, start + longest):
-        row = logp[i]
-        candidates = [(s + row[d], text + str(d)) for s, text in beams for d in range(10)]
+        row = logp[i][:EMPTY]
+        candidates = [
+            (s + v, text + d) for s, text in beams for v, d in zip(row, _DIGIT_CHARS, strict=True)
+        ]
         beams = heapq.nlargest(keep, candidates)
         out.append(beams)
     return out
@@ -168,7 +171,7 @@ def best_digits(
             if start not in runs:
                 runs[start] = _k_best_runs(logp, start, min(hi, n - start), keep)
             for s, text in runs[start][length - 1]:
-                values[text] = values.get(text, 0.0) + float(np.exp(s + outside))
+                values[text] = values.get(text, 0.0) + math.exp(s + outside)
     if not values:
         return Reading(None, 0.0, False, [], raw)
     normaliser = 1.0 + (boost - 1.0) * z_valid
