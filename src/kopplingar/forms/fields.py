@@ -377,18 +377,10 @@ def fuse(probs: np.ndarray, evidence: np.ndarray) -> np.ndarray:
 # --- text ----------------------------------------------------------------------------------------
 
 
-def _clean_text_crop(crop: np.ndarray) -> np.ndarray:
-    """Binarise (scanner grain and JPEG noise cost tesseract whole letters) and whiten what is
-    left of the box border so that it is not read as I or |."""
-    if crop.size == 0:
-        return crop
-    return np.pad(_cleaned(crop).binary, 12, constant_values=255)  # tesseract wants a margin
-
-
 @dataclass(frozen=True)
 class _Cleaned:
-    """The cleaner's result and the ink components it kept (labels and stats of OpenCV's
-    labelling), so that the line image need not label the same ink again."""
+    """The text cleaner's result (``_cleaned``) and the ink components it kept (labels and stats
+    of OpenCV's labelling), so that the line image need not label the same ink again."""
 
     binary: np.ndarray
     labels: np.ndarray
@@ -399,6 +391,8 @@ class _Cleaned:
 
 
 def _cleaned(crop: np.ndarray) -> _Cleaned:
+    """Binarise (scanner grain and JPEG noise cost tesseract whole letters) and whiten what is
+    left of the box border so that it is not read as I or |; ``crop`` must not be empty."""
     cv2 = cv2_module()
     smooth = cv2.GaussianBlur(crop, (0, 0), 0.8)
     _, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -423,13 +417,13 @@ def _cleaned(crop: np.ndarray) -> _Cleaned:
     return _Cleaned(out, labels, stats, ~drop, darkest, paper)
 
 
-def _border_dashes(cleaned: _Cleaned, shape: tuple[int, ...]) -> np.ndarray:
+def _border_dashes(cleaned: _Cleaned) -> np.ndarray:
     """Per label, whether it is one of the flat dashes in the top and bottom quarters that a
     broken box border leaves: one 12 px long or more, or short ones that together run along a
     quarter of the width (a jagged, aliased border). Text sits on the middle of the line, its
     hyphens and underscores too. (Also taking longer flat pieces of any height, a slanted
     border's, read 6 fewer of 1,066 typed dev values right.)"""
-    h, w = shape[:2]
+    h, w = cleaned.binary.shape
     _, y, bw, bh, _ = (cleaned.stats[:, k] for k in range(5))
     flat = cleaned.kept & (bh <= 4) & (bw >= 2 * bh)
     dashes = np.zeros(len(flat), bool)
@@ -453,7 +447,7 @@ def _text_line_image(crop: np.ndarray) -> np.ndarray:
         return crop
     cv2 = cv2_module()
     cleaned = _cleaned(crop)
-    ink_mask = (cleaned.kept & ~_border_dashes(cleaned, crop.shape))[cleaned.labels]
+    ink_mask = (cleaned.kept & ~_border_dashes(cleaned))[cleaned.labels]
     ink, paper = cleaned.ink_level, cleaned.paper_level
     stretched = np.clip((crop.astype(np.float32) - ink) * (255.0 / max(paper - ink, 1.0)), 0, 255)
     kept = cv2.dilate(ink_mask.astype(np.uint8), np.ones((5, 5), np.uint8))
@@ -611,7 +605,8 @@ def without_printed_words(crop: np.ndarray) -> tuple[np.ndarray, int]:
     instead of 2 of 764 signatures, and took 12 % less time per box. The box is paper with dark
     ink, so tesseract is told not to read unsure words again inverted (a quarter faster)."""
     try:
-        words = tesseract.ocr_words(_clean_text_crop(crop)[12:-12, 12:-12], dark_on_white=True)
+        cleaned = _cleaned(crop).binary if crop.size else crop
+        words = tesseract.ocr_words(cleaned, dark_on_white=True)
     except tesseract.TesseractTimeoutError:
         return crop, 0
     out = crop.copy()
