@@ -181,10 +181,10 @@ def logits(
     """
     wts = wts if wts is not None else _weights()
     x = np.ascontiguousarray(images.transpose(0, 2, 3, 1), dtype=np.float32)
-    x = nets.maxpool2(nets.conv3x3_relu(x, wts["conv1_w"], wts["conv1_b"]))
-    x = nets.maxpool2(nets.conv3x3_relu(x, wts["conv2_w"], wts["conv2_b"]))
+    x = nets.conv3x3_relu(x, wts["conv1_w"], wts["conv1_b"], pool=True)
+    x = nets.conv3x3_relu(x, wts["conv2_w"], wts["conv2_b"], pool=True)
     x = nets.conv3x3_relu(x, wts["conv3_w"], wts["conv3_b"])
-    x = nets.maxpool2(nets.conv3x3_relu(x, wts["conv4_w"], wts["conv4_b"]))
+    x = nets.conv3x3_relu(x, wts["conv4_w"], wts["conv4_b"], pool=True)
     x = np.concatenate([x.reshape(len(x), -1), scalars.astype(np.float32)], axis=1)
     x = np.maximum(x @ wts["fc1_w"].T + wts["fc1_b"], 0)
     return np.asarray(x @ wts["fc2_w"].T + wts["fc2_b"], dtype=np.float32)

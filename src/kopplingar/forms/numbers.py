@@ -93,31 +93,30 @@ def best_org_number(probs: np.ndarray, *, boost: float = 100.0, keep: int = 8) -
     return Reading(value, min(confidence, 1.0), True, alternatives[1:], raw)
 
 
+# for each new residue of the running Luhn sum (row) and digit (column): the residue it came from
+_LUHN_SOURCE = tuple(
+    (_DIGITS[:, None] - add[None, :]) % 10 for add in (_LUHN_DOUBLE_ARRAY, _DIGITS)
+)
+
+
 def _luhn_beams(logp: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``keep`` best digit strings over the ten cells whose Luhn sum is 0 mod 10: log scores
     (best first) and the strings as integers. A beam per residue of the running Luhn sum, all
-    ten extended at once per cell; ties go to the larger string, as ``heapq.nlargest`` on
-    (score, text) would."""
+    ten extended at once per cell: each new residue gathers the beams it can come from, one
+    candidate per (digit, rank), and keeps its best; ties go to the larger string, as
+    ``heapq.nlargest`` on (score, text) would. Slots no string reaches stay at -inf."""
     scores = np.full((10, keep), -np.inf)  # residue x rank
     texts = np.zeros((10, keep), np.int64)
     scores[0, 0] = 0.0
     for i in range(ORG_NUMBER_LENGTH):
-        add = _LUHN_DOUBLE_ARRAY if i % 2 == 0 else _DIGITS
-        cand_scores = (scores[:, :, None] + logp[i, :10][None, None, :]).ravel()
-        cand_texts = (texts[:, :, None] * 10 + _DIGITS[None, None, :]).ravel()
-        cand_res = np.broadcast_to((_DIGITS[:, None, None] + add) % 10, (10, keep, 10)).ravel()
-        alive = np.isfinite(cand_scores)
-        cand_scores, cand_texts, cand_res = cand_scores[alive], cand_texts[alive], cand_res[alive]
-        # by residue, then best score, then larger string
-        order = np.lexsort((-cand_texts, -cand_scores, cand_res))
-        res_sorted = cand_res[order]
-        rank = np.arange(len(order)) - np.searchsorted(res_sorted, res_sorted, side="left")
-        kept = rank < keep
-        chosen, rank = order[kept], rank[kept]
-        scores = np.full((10, keep), -np.inf)
-        texts = np.zeros((10, keep), np.int64)
-        scores[cand_res[chosen], rank] = cand_scores[chosen]
-        texts[cand_res[chosen], rank] = cand_texts[chosen]
+        source = _LUHN_SOURCE[i % 2]
+        cand_scores = (scores[source] + logp[i, :10][None, :, None]).reshape(10, -1)
+        cand_texts = (texts[source] * 10 + _DIGITS[None, :, None]).reshape(10, -1)
+        order = np.lexsort((-cand_texts, -cand_scores), axis=1)[
+            :, :keep
+        ]  # best score, larger string
+        scores = np.take_along_axis(cand_scores, order, axis=1)
+        texts = np.take_along_axis(cand_texts, order, axis=1)
     alive0 = np.isfinite(scores[0])
     return scores[0][alive0], texts[0][alive0]
 

@@ -200,7 +200,7 @@ def network_logit(images: np.ndarray, wts: dict[str, np.ndarray] | None = None) 
     wts = wts if wts is not None else network_weights()
     x = np.ascontiguousarray(images[..., None], dtype=np.float32)
     for i in range(1, 5):
-        x = nets.maxpool2(nets.conv3x3_relu(x, wts[f"conv{i}_w"], wts[f"conv{i}_b"]))
+        x = nets.conv3x3_relu(x, wts[f"conv{i}_w"], wts[f"conv{i}_b"], pool=True)
     x = np.concatenate([x.max(axis=(1, 2)), x.mean(axis=(1, 2))], axis=1)
     x = np.maximum(x @ wts["fc1_w"].T + wts["fc1_b"], 0)
     return np.asarray((x @ wts["fc2_w"].T + wts["fc2_b"])[:, 0], dtype=np.float64)
