@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kopplingar.forms import graylevels
-from kopplingar.forms.opencv import cv2_module
+from kopplingar.forms.opencv import components, cv2_module
 
 MARGIN = 0.35  # of a box's height and width: how far past its border a stroke may still belong
 SPLIT_WIDTH = 1.45  # in boxes: a stroke wider than this is two digits written into each other
@@ -135,9 +135,7 @@ def box_images(page: np.ndarray, geo: CombGeometry) -> list[np.ndarray]:
     ink = strip < ink_threshold(strip, paper)
     horizontal, vertical = _printed_lines(ink, geo, top, left)
     clean = _rejoin(ink & ~horizontal & ~vertical, horizontal)
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(
-        clean.astype(np.uint8), connectivity=8
-    )
+    n, labels, stats, centroids = components(clean.astype(np.uint8))
     row_top, row_bottom = round(geo.y0) - top, round(geo.y0 + geo.cell_height) - top
     min_area = max(3, int(0.003 * geo.cell_width * geo.cell_height))
     owner = np.full(n, -1)

@@ -17,7 +17,7 @@ import numpy as np
 
 from kopplingar.forms import graylevels, nets
 from kopplingar.forms.combs import ink_threshold
-from kopplingar.forms.opencv import cv2_module
+from kopplingar.forms.opencv import components, cv2_module
 
 EMPTY = 10
 N_CLASSES = 11
@@ -52,9 +52,8 @@ def _remove_border_remnants(ink: np.ndarray) -> np.ndarray:
 
 def _drop_small_and_edge_components(ink: np.ndarray) -> np.ndarray:
     """Remove specks and small fragments lying entirely in the edge band (border leftovers)."""
-    cv2 = cv2_module()
     h, w = ink.shape
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = components(ink.astype(np.uint8))
     min_area = max(3, int(0.002 * h * w))
     band_h, band_w = h * 0.12, w * 0.12
     x, y, bw, bh, area = (stats[:, k] for k in range(5))

@@ -24,7 +24,7 @@ from kopplingar.forms.layout import (
     FieldSpec,
     FormLayout,
 )
-from kopplingar.forms.opencv import cv2_module
+from kopplingar.forms.opencv import components, cv2_module
 from kopplingar.forms.signature import looks_like_printed_line, signature_presence
 
 TEXT_FIELDS = (
@@ -407,7 +407,7 @@ def _cleaned(crop: np.ndarray) -> _Cleaned:
     out = np.asarray(binary).copy()
     out[lines] = 255
     # specks and bits of the printed label that touch the crop's edge are not the value
-    _, labels, stats, _ = cv2.connectedComponentsWithStats((out < 128).astype(np.uint8), 8)
+    _, labels, stats, _ = components((out < 128).astype(np.uint8))
     x, y, bw, bh, area = (stats[:, k] for k in range(5))
     touches = (y == 0) | (y + bh >= h) | (x == 0) | (x + bw >= w)
     drop = (area < 6) | (touches & (bh < 0.35 * h))
@@ -561,7 +561,7 @@ def _interior_ink(crop: np.ndarray, margin_px: int) -> np.ndarray:
     )
     ink = ((ink > 0) & (cv2.dilate(lines, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)
     # specks and dust are not where the ink "is": keep components of some size only
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats, _ = components(ink)
     keep = np.zeros(n, bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(25, ink.size // 4000)
     return np.asarray(keep[labels])

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from kopplingar.forms import nets
-from kopplingar.forms.opencv import cv2_module
+from kopplingar.forms.opencv import components, cv2_module
 
 MODEL_PATH = Path(__file__).parent / "models" / "signature.npz"
 # A second network of the same shape, trained with names typed in six faces (the first saw one):
@@ -131,7 +131,7 @@ def _features(flat: np.ndarray) -> SignatureFeatures:
     ink[-mh:, :] = False
     ink[:, :mw] = False
     ink[:, -mw:] = False
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = components(ink.astype(np.uint8))
     min_area = 12  # dust at NORMAL_HEIGHT (about 0.3 mm² at 300 dpi for a 20 mm box)
     keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     if not keep:
