@@ -10,6 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from kopplingar.forms.opencv import cv2_module
+
+_EXACT_FLOAT32 = 1 << 24  # OpenCV counts in float32: whole numbers are exact below this
+
+
+def histogram(array: np.ndarray) -> np.ndarray:
+    """Counts of the 256 levels of a uint8 image (int64). OpenCV's histogram reads a 2-D crop
+    in place, where ``np.bincount`` needs a flat copy widened to 64 bits: 3-4 times faster on
+    text lines and comb strips, and exact while its float32 counts are."""
+    if array.ndim == 2 and array.size < _EXACT_FLOAT32:
+        counts = cv2_module().calcHist([array], [0], None, [256], [0, 256])
+        return np.asarray(counts.ravel().astype(np.int64))
+    return np.asarray(np.bincount(array.ravel(), minlength=256))
+
 
 def percentile(gray: np.ndarray, q: float) -> float:
     """``float(np.percentile(gray, q))`` for a non-empty uint8 array (other dtypes: numpy's)."""
@@ -22,7 +36,7 @@ def percentiles(gray: np.ndarray, *qs: float) -> tuple[float, ...]:
     if array.dtype != np.uint8 or array.size == 0:
         return tuple(float(np.percentile(array, q)) for q in qs)
     n = array.size
-    cumulative = np.cumsum(np.bincount(array.ravel(), minlength=256))
+    cumulative = np.cumsum(histogram(array))
     out: list[float] = []
     for q in qs:
         index = int((n - 1) * q / 100.0)

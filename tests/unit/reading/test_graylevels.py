@@ -36,3 +36,16 @@ def test_a_non_contiguous_view_and_other_dtypes_are_read_too() -> None:
     assert graylevels.percentile(view, 90) == float(np.percentile(view, 90))
     floats = image.astype(np.float32) / 3
     assert graylevels.percentile(floats, 50) == float(np.percentile(floats, 50))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 30_001), (97, 1411), (40, 60, 3), (5000,)], ids=str)
+def test_the_histogram_counts_every_level_exactly(shape: tuple[int, ...]) -> None:
+    """OpenCV's histogram for 2-D crops, numpy's otherwise: the same integer counts."""
+    rng = np.random.default_rng(len(shape) * 1000 + shape[0])
+    image = rng.integers(0, 256, shape).astype(np.uint8)
+    expected = np.bincount(image.ravel(), minlength=256)
+    counts = graylevels.histogram(image)
+    assert counts.dtype == np.int64 and np.array_equal(counts, expected)
+    if image.ndim == 2 and image.shape[1] > 2:
+        view = image[:, 1:-1:2]  # not contiguous
+        assert np.array_equal(graylevels.histogram(view), np.bincount(view.ravel(), minlength=256))
