@@ -126,15 +126,32 @@ def _k_best_runs(
 ) -> list[list[tuple[float, str]]]:
     """The ``keep`` most probable digit strings (log scores) for cells ``start..start+length``,
     for every length up to ``longest``: the beam of a run is the beam of the run one cell
-    shorter, extended, so one pass serves every length."""
+    shorter, extended, so one pass serves every length.
+
+    Both the beam and the cell's digits are ranked best first, so the extension by the
+    ``j``-th digit of the ``b``-th string is outscored by the ``(b+1)(j+1) - 1`` pairs of better
+    or equal rank: only pairs with ``(b+1)(j+1) <= keep`` can make the new beam (20 instead of
+    80 for 8). That holds when the best pair left out scores strictly below the ``keep``-th
+    kept one; otherwise (a tie) every pair is ranked, so the result is always that of
+    ``heapq.nlargest`` over all pairs."""
     beams: list[tuple[float, str]] = [(0.0, "")]
     out: list[list[tuple[float, str]]] = []
     for i in range(start, start + longest):
-        row = logp[i][:EMPTY]
-        candidates = [
-            (s + v, text + d) for s, text in beams for v, d in zip(row, _DIGIT_CHARS, strict=True)
+        ranked = sorted(zip(logp[i][:EMPTY], _DIGIT_CHARS, strict=True), reverse=True)
+        kept = [
+            (s + v, text + d)
+            for b, (s, text) in enumerate(beams)
+            for v, d in ranked[: keep // (b + 1)]
         ]
-        beams = heapq.nlargest(keep, candidates)
+        best = heapq.nlargest(keep, kept)
+        left_out = [
+            s + ranked[keep // (b + 1)][0]
+            for b, (s, _) in enumerate(beams)
+            if keep // (b + 1) < EMPTY
+        ]
+        if len(best) < keep or (left_out and max(left_out) >= best[-1][0]):
+            best = heapq.nlargest(keep, [(s + v, text + d) for s, text in beams for v, d in ranked])
+        beams = best
         out.append(beams)
     return out
 

@@ -244,3 +244,34 @@ def test_networks_run_with_one_blas_thread() -> None:
     assert all(pool["num_threads"] == 1 for pool in blas), [
         (p["filepath"], p["num_threads"]) for p in blas
     ]
+
+
+def _plain_runs(logp: list[list[float]], start: int, longest: int, keep: int) -> list:
+    """The plain beam the pruned one replaced: every (string, digit) pair ranked."""
+    import heapq
+
+    beams: list[tuple[float, str]] = [(0.0, "")]
+    out = []
+    for i in range(start, start + longest):
+        pairs = [(s + v, t + str(d)) for s, t in beams for d, v in enumerate(logp[i][:10])]
+        beams = heapq.nlargest(keep, pairs)
+        out.append(beams)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_pruned_digit_run_beam_equals_ranking_every_pair(seed: int) -> None:
+    """Same strings, same order (ties to the larger string), same scores, down to the bit,
+    also where many digits share one probability (ties force the full ranking)."""
+    rng = np.random.default_rng(1000 + seed)
+    p = rng.dirichlet(np.full(digits.N_CLASSES, [0.05, 0.3, 2.0][seed % 3]), size=8)
+    if seed % 4 == 0:
+        p[:, :10] = np.round(p[:, :10], 1) + 1e-3  # many exact ties
+    if seed % 5 == 0:
+        p[:, :10] = 0.05  # every digit alike
+    logp = np.log(numbers._as_probs(p)).tolist()
+    keep = [8, 3, 12][seed % 3]
+    for start in (0, 2):
+        assert numbers._k_best_runs(logp, start, 8 - start, keep) == _plain_runs(
+            logp, start, 8 - start, keep
+        )
