@@ -112,9 +112,8 @@ def _luhn_beams(logp: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
         source = _LUHN_SOURCE[i % 2]
         cand_scores = (scores[source] + logp[i, :10][None, :, None]).reshape(10, -1)
         cand_texts = (texts[source] * 10 + _DIGITS[None, :, None]).reshape(10, -1)
-        order = np.lexsort((-cand_texts, -cand_scores), axis=1)[
-            :, :keep
-        ]  # best score, larger string
+        # per new residue: best score first, then the larger string
+        order = np.lexsort((-cand_texts, -cand_scores), axis=1)[:, :keep]
         scores = np.take_along_axis(cand_scores, order, axis=1)
         texts = np.take_along_axis(cand_texts, order, axis=1)
     alive0 = np.isfinite(scores[0])
