@@ -75,6 +75,10 @@ def _drop_small_and_edge_components(ink: np.ndarray) -> np.ndarray:
     return np.asarray(keep[labels])
 
 
+def _blank() -> PreparedCell:
+    return PreparedCell(np.zeros((SIDE, SIDE), np.float32), np.zeros(3, np.float32), False)
+
+
 def prepare_cell(cell: np.ndarray, *, lines_removed: bool = False) -> PreparedCell:
     """Binarise, clean, crop to the ink and normalise to a 28×28 MNIST-like image.
 
@@ -85,26 +89,26 @@ def prepare_cell(cell: np.ndarray, *, lines_removed: bool = False) -> PreparedCe
     gray = np.asarray(cell)
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
-    gray = gray.astype(np.uint8)
+    gray = gray.astype(np.uint8, copy=False)
     h, w = gray.shape
-    blank = PreparedCell(np.zeros((SIDE, SIDE), np.float32), np.zeros(3, np.float32), False)
     if h < 6 or w < 6:
-        return blank
+        return _blank()
     # a cell without real contrast is blank whatever Otsu would say
     top_level, paper = graylevels.percentiles(gray, 99.5, 90)
     if int(top_level) - int(gray.min()) < 40:
-        return blank
+        return _blank()
     ink = gray < ink_threshold(gray, paper)
     if not lines_removed:
         ink = _remove_border_remnants(ink)
     ink = _drop_small_and_edge_components(ink)
     ys, xs = np.nonzero(ink)
     if len(ys) == 0:
-        return blank
+        return _blank()
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    scalars = np.array([ink.mean() * 10, (y1 - y0) / h, (x1 - x0) / w], dtype=np.float32)
-    darkness = (255.0 - gray.astype(np.float32)) / 255.0
-    glyph = np.where(ink, darkness, 0.0)[y0:y1, x0:x1]
+    scalars = np.array([len(ys) / ink.size * 10, (y1 - y0) / h, (x1 - x0) / w], dtype=np.float32)
+    # only the ink's bounding box is normalised (the same values as the whole cell, cut)
+    darkness = (255.0 - gray[y0:y1, x0:x1].astype(np.float32)) / 255.0
+    glyph = np.where(ink[y0:y1, x0:x1], darkness, 0.0)
     glyph = glyph / max(float(glyph.max()), 1e-6)
     gh, gw = glyph.shape
     scale = 20.0 / max(gh, gw)
