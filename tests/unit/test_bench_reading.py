@@ -43,3 +43,35 @@ def test_the_peak_memory_is_the_readers_own(
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert 0 < outcome["peak_rss_mib"] <= own
     assert "peak RSS (largest reader worker)" in reading.report({**outcome, "quiet": True})
+
+
+def test_details_hold_every_field_of_each_form_with_its_glyphs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers write their parts; the joined file has each document's fields in seed order,
+    handwritten combs with one data-set glyph per digit written, and no part left beside it."""
+    import json
+
+    from kopplingar.forms.layout import FIELD_NAMES
+
+    monkeypatch.chdir(tmp_path)  # the spawned workers' scan cache and checkpoints (relative)
+    details = tmp_path / "details.jsonl"
+    seeds = range(500_002, 500_004)  # 500002 has a handwritten subscription number
+    outcome = reading.run_parallel(2, seeds[0], False, 2, details=details)
+    records = [json.loads(line) for line in details.read_text().splitlines()]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("details")] == [details.name]
+    form_seeds = sorted({r["seed"] for r in records})
+    assert form_seeds == list(seeds)
+    assert len(records) == len(FIELD_NAMES) * len(form_seeds)
+    assert [r["seed"] for r in records] == sorted(r["seed"] for r in records)
+    scored = sum(t.n for t in outcome["score"].fields.values())
+    assert scored == len(records)
+    correct = sum(r["value"] == r["expected"] for r in records)
+    assert correct == sum(t.ok for t in outcome["score"].fields.values())
+    written = [
+        r for r in records if r["fill"] == "handwritten" and r["field"] == "subscription_number"
+    ]
+    assert written, "the seed range was chosen for a handwritten subscription number"
+    for r in written:
+        assert len(r["glyphs"]) == len(r["expected"])
+        assert all(g.split(":")[0] in ("mnist", "semeion") for g in r["glyphs"])

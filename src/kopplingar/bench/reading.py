@@ -130,6 +130,35 @@ def score_document(results: list[dict[str, Any]], truth: dict[str, Any], score: 
             score.pairs.append((raw["kind"], float(raw["score"]), present == signed))
 
 
+def field_records(seed: int, results: list[dict[str, Any]], truth: dict[str, Any]) -> list[str]:
+    """One JSON line per field of the document's form page: what was written (and, for
+    handwritten combs, which data-set glyphs), what was read and how sure: the material for
+    looking at errors after a run (``--details``), not part of the scores."""
+    form_pages = [p for p in truth.get("pages", []) if p.get("is_form")]
+    if not form_pages or truth.get("version") not in (None, "1"):
+        return []
+    page_truth = form_pages[0]
+    reading = next(
+        (r for r in results if r.get("page") == page_truth["index"] + 1 and r.get("form")), {}
+    )
+    lines = []
+    for name in FIELD_NAMES:
+        t = page_truth["fields"][name]
+        got = reading.get("fields", {}).get(name, {})
+        record = {
+            "seed": seed,
+            "field": name,
+            "fill": "digital" if page_truth.get("digital") else t["fill"],
+            "expected": canonical_truth(name, t["value"]),
+            "value": got.get("value"),
+            "confidence": got.get("confidence"),
+            "glyphs": t.get("glyphs"),
+            "capture": truth.get("spec", {}).get("capture"),
+        }
+        lines.append(json.dumps(record, ensure_ascii=False))
+    return lines
+
+
 def _pages(truth: dict[str, Any]) -> int:
     return int(truth.get("page_count") or len(truth.get("pages", [])) or 1)
 
@@ -143,6 +172,7 @@ def run(
     partial: Path | None = None,
     checkpoint: Path | None = None,
     baseline_every: int = 1,
+    details: Path | None = None,
 ) -> dict[str, Any]:
     from kopplingar.forms import inputs, tesseract
     from kopplingar.forms.reader import READ_DPI, read_document
@@ -161,6 +191,9 @@ def run(
         reader_cpu += time.process_time() - c0 + _children_cpu() - k0  # tesseract processes too
         pages += n_pages
         score_document(results, truth, score)
+        if details is not None:
+            with details.open("a", encoding="utf-8") as handle:
+                handle.writelines(line + "\n" for line in field_records(seed + k, results, truth))
         if baseline and (seed + k) % baseline_every == 0:
             # the same page images the reader sees (PDFs rendered at the reader's dpi)
             t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
@@ -261,11 +294,17 @@ def merge(scores: list[Score]) -> Score:
     return total
 
 
-def _chunk(args: tuple[int, int, bool, int]) -> dict[str, Any]:
-    count, seed, baseline, every = args
+def _chunk(args: tuple[int, int, bool, int, Path | None]) -> dict[str, Any]:
+    count, seed, baseline, every, details = args
     checkpoint = _checkpoint(seed)
     outcome = run(
-        count, seed, baseline, progress=False, baseline_every=every, checkpoint=checkpoint
+        count,
+        seed,
+        baseline,
+        progress=False,
+        baseline_every=every,
+        checkpoint=checkpoint,
+        details=None if details is None else details.with_name(f"{details.name}.{seed}"),
     )
     outcome["score"].fields = dict(outcome["score"].fields)  # picklable
     outcome["score"].calibration_by_field = dict(outcome["score"].calibration_by_field)
@@ -283,10 +322,17 @@ def _checkpoint(seed: int) -> Path:
 
 
 def run_parallel(
-    count: int, seed: int, baseline: bool, jobs: int, baseline_every: int = 1
+    count: int,
+    seed: int,
+    baseline: bool,
+    jobs: int,
+    baseline_every: int = 1,
+    *,
+    details: Path | None = None,
 ) -> dict[str, Any]:
     """``jobs`` single-threaded workers on consecutive seed ranges; times are summed per
-    document, so pages/s is per core, as for one process."""
+    document, so pages/s is per core, as for one process. ``details``: each worker writes its
+    own part beside it, joined into that file in seed order at the end."""
     import multiprocessing
 
     sizes, starts = _split(count, seed, jobs)
@@ -294,8 +340,18 @@ def run_parallel(
     with ctx.Pool(jobs) as pool:
         parts = pool.map(
             _chunk,
-            [(n, st, baseline, baseline_every) for n, st in zip(sizes, starts, strict=True)],
+            [
+                (n, st, baseline, baseline_every, details)
+                for n, st in zip(sizes, starts, strict=True)
+            ],
         )
+    if details is not None:
+        with details.open("a", encoding="utf-8") as joined:
+            for start in starts:
+                part = details.with_name(f"{details.name}.{start}")
+                if part.exists():
+                    joined.write(part.read_text(encoding="utf-8"))
+                    part.unlink()
     return combine(parts)
 
 
@@ -435,7 +491,16 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline-every", type=int, default=1, help="run the baseline on every Nth document"
     )
     parser.add_argument("--out", type=Path, default=Path("var/bench/reading.txt"))
+    parser.add_argument(
+        "--details",
+        type=Path,
+        default=None,
+        help="also write every field's truth, reading and confidence as JSON Lines to this file",
+    )
     args = parser.parse_args(argv)
+    if args.details is not None:
+        args.details.parent.mkdir(parents=True, exist_ok=True)
+        args.details.write_text("")  # this run's lines only
     partial = args.out.with_name(args.out.stem + "-partial.txt")
     if args.from_checkpoints:
         import pickle
@@ -451,7 +516,12 @@ def main(argv: list[str] | None = None) -> int:
         outcome = combine([pickle.loads(f.read_bytes()) for f in files])  # noqa: S301
     elif args.jobs > 1:
         outcome = run_parallel(
-            args.count, args.seed, not args.no_baseline, args.jobs, args.baseline_every
+            args.count,
+            args.seed,
+            not args.no_baseline,
+            args.jobs,
+            args.baseline_every,
+            details=args.details,
         )
     else:
         outcome = run(
@@ -461,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
             not args.quiet,
             partial=partial,
             baseline_every=args.baseline_every,
+            details=args.details,
         )
     text = report(outcome)
     args.out.parent.mkdir(parents=True, exist_ok=True)
